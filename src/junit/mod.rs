@@ -1,0 +1,14 @@
+//! JUnit XML reading, pure: bytes in, testcases out.
+//!
+//! The reader streams: it never builds a DOM, never keeps `system-out`/`system-err` bodies,
+//! never expands entities or reads a DTD, and hands each complete `<testcase>` to a callback as
+//! soon as its end tag is seen, so a truncated file still yields every testcase before the cut.
+//! It does no I/O of its own beyond the reader it is handed.
+
+mod model;
+mod reader;
+mod time;
+
+pub use model::{Outcome, TestCase};
+pub use reader::{JunitError, Limits, ReadSummary, read_testcases};
+pub use time::parse_time;

@@ -1,0 +1,17 @@
+//! Timing history: what earlier runs took, kept small, versioned and verifiable.
+//!
+//! A history holds per test a smoothed duration estimate, its sample count, recent outcomes and
+//! the run it was last seen in, and per file the fixed setup cost that lands on the file's first
+//! test. [`History::record`] folds one run's observations in; [`Estimator`] answers "how long
+//! will this test take" for known and unknown tests. The on-disk form ([`store`]) is one
+//! zstd-compressed, versioned file with a sha256 content digest.
+
+mod estimate;
+mod history;
+mod import;
+pub mod store;
+
+pub use estimate::{Estimate, EstimateSource, Estimator};
+pub use history::{History, Observation, RecordReport, Retention, Summary};
+pub use import::{ImportError, read_durations_json};
+pub use store::StoreError;
