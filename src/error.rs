@@ -1,1 +1,121 @@
-//! TODO
+//! The top-level error, and the mapping of every way a command ends to an exit code.
+//!
+//! Module errors travel up unchanged inside [`Error`] (as `#[source]`), and [`Error::exit_code`]
+//! is the only place that decides which code from [`crate::exit_code`] they become.
+
+use std::path::PathBuf;
+
+use crate::exit_code;
+use crate::junit::JunitError;
+use crate::runner::CollectError;
+use crate::settings::{FileError, SettingsError};
+use crate::timings::{ImportError, StoreError};
+
+/// Anything that stops a command.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A setting is missing or invalid.
+    #[error(transparent)]
+    Settings(#[from] SettingsError),
+    /// The configuration file is unreadable or invalid.
+    #[error(transparent)]
+    Config(#[from] FileError),
+    /// Reading a file failed.
+    #[error("cannot read {path}")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        #[source]
+        source: std::io::Error,
+    },
+    /// Writing a file failed.
+    #[error("cannot write {path}")]
+    Write {
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A JUnit report could not be read at all.
+    #[error("{path} is not a readable JUnit report")]
+    Junit {
+        /// The report.
+        path: PathBuf,
+        /// The cause.
+        #[source]
+        source: JunitError,
+    },
+    /// A durations file could not be imported.
+    #[error("{path} is not a readable durations file")]
+    Import {
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        #[source]
+        source: ImportError,
+    },
+    /// The history file is unusable; it was left untouched.
+    #[error("cannot use the timing history {path} (it was left untouched)")]
+    History {
+        /// The history file.
+        path: PathBuf,
+        /// The cause.
+        #[source]
+        source: StoreError,
+    },
+    /// Test collection failed.
+    #[error(transparent)]
+    Collect(#[from] CollectError),
+    /// Nothing to plan or record.
+    #[error("no tests: {reason}")]
+    NoTests {
+        /// Why there are none.
+        reason: String,
+    },
+    /// None of the inputs could be read.
+    #[error("none of the {count} inputs could be read")]
+    NoReadableInput {
+        /// How many inputs there were.
+        count: usize,
+    },
+}
+
+impl Error {
+    /// The exit code for this error.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            Error::Settings(_) | Error::Config(_) => exit_code::USAGE,
+            Error::Read { .. } | Error::Write { .. } => exit_code::IO,
+            Error::Junit { .. }
+            | Error::Import { .. }
+            | Error::History { .. }
+            | Error::NoReadableInput { .. } => exit_code::INPUT,
+            Error::Collect(_) => exit_code::COLLECTION,
+            Error::NoTests { .. } => exit_code::NO_TESTS,
+        }
+    }
+}
+
+/// How a command that did its job ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Completion {
+    /// Everything as asked.
+    Success,
+    /// Some inputs were broken; everything readable was used.
+    PartialInput,
+    /// `--total auto` could not meet the target; the closest plan was printed.
+    TargetUnreachable,
+}
+
+impl Completion {
+    /// The exit code for this completion.
+    pub fn exit_code(self) -> u8 {
+        match self {
+            Completion::Success => exit_code::SUCCESS,
+            Completion::PartialInput => exit_code::INPUT_PARTIAL,
+            Completion::TargetUnreachable => exit_code::TARGET_UNREACHABLE,
+        }
+    }
+}

@@ -1,4 +1,14 @@
-//! TODO
-pub fn main() -> std::process::ExitCode {
-    std::process::ExitCode::SUCCESS
-}
+//! One function per subcommand: gather inputs, call the pure modules, write outputs.
+//!
+//! This is where files are read and written and where warnings are printed; the planner, the
+//! history and the JUnit reader below it only transform data.
+
+mod diagnostics;
+mod entry;
+mod inputs;
+mod plan;
+mod render;
+mod shard;
+mod timings;
+
+pub use entry::main;

@@ -1,1 +1,14 @@
-//! TODO
+//! Validated settings: flags and `RXDIST_*` variables (already merged by clap), the CI's own
+//! parallelism variables, `.rxdist.yml`, and defaults, in that order of precedence.
+//!
+//! Commands receive these plain structs and never look at clap types, the configuration file
+//! or the environment themselves.
+
+mod file;
+mod resolve;
+
+pub use file::{ConfigFile, FileError};
+pub use resolve::{
+    PlanSettings, RecordSettings, SettingsError, ShardSettings, ShowSettings, TestSource, Total,
+    resolve_plan, resolve_record, resolve_shard, resolve_show,
+};

@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Runs every benchmark and prints each figure beside its anchor. Not part of the test suite.
+# Needs ../shared/bench-data beside the checkout for the drift replay.
+set -euo pipefail
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$root"
+venv="$root/target/bench-python"
+[[ -x "$venv/bin/python" ]] || python3 -m venv "$venv"
+"$venv/bin/python" -m pip install --quiet --disable-pip-version-check -r bench/requirements.txt
+cargo build --release --quiet
+
+echo "== drift replay (issue 2)"
+"$venv/bin/python" bench/drift_replay.py || true
+echo
+echo "== planning 1,000,000 tests (issue 2)"
+"$venv/bin/python" bench/plan_scale.py || true
+echo
+echo "== JUnit reading throughput (issue 2)"
+cargo bench --quiet --bench junit_read

@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# The main job, end to end, on the bundled example project (examples/shop):
+#   1. record two earlier CI runs' JUnit reports into a timing history;
+#   2. plan 3 duration-balanced shards for today's test list (collected by pytest, including a
+#      test file the history has never seen);
+#   3. run the 3 shards in parallel, as 3 CI jobs would, each with `pytest @shard-args`;
+#   4. record the shards' reports as the next run and plan again.
+# Everything it writes goes to target/example/.
+set -euo pipefail
+
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$root"
+python=$(scripts/python-env.sh)
+export PATH="$(dirname "$python"):$PATH"
+
+echo "== building rxdist"
+cargo build --release --quiet
+rxdist="$root/target/release/rxdist"
+work="$root/target/example"
+rm -rf "$work"
+mkdir -p "$work"
+history="$work/history.zst"
+
+echo
+echo "== 1. record two earlier runs"
+for run in examples/reports/run-*.xml; do
+  "$rxdist" timings record --history "$history" --input "$run" --rootdir examples/shop
+done
+"$rxdist" timings show --history "$history" --top 5
+
+cd examples/shop
+echo
+echo "== 2. plan 3 shards (tests/test_returns.py is new: estimated from its directory)"
+"$rxdist" plan --history "$history" --collect pytest --total 3
+
+echo
+echo "== 3. run the shards in parallel, as three CI jobs"
+pids=()
+for index in 0 1 2; do
+  "$rxdist" shard --history "$history" --collect pytest --index "$index" --total 3 \
+    --format pytest-args --output "$work/shard-$index.args"
+  (
+    start=$(date +%s.%N)
+    python -m pytest -q -p no:cacheprovider -o junit_family=xunit1 \
+      --junitxml "$work/reports/junit-$index.xml" "@$work/shard-$index.args" >"$work/shard-$index.log" 2>&1
+    end=$(date +%s.%N)
+    printf 'shard %s: %s tests, %.1fs wall (%s)\n' "$index" "$(wc -l <"$work/shard-$index.args")" \
+      "$(echo "$end - $start" | bc)" "$(tail -n 1 "$work/shard-$index.log")"
+  ) &
+  pids+=("$!")
+done
+status=0
+for pid in "${pids[@]}"; do wait "$pid" || status=1; done
+if [[ $status -ne 0 ]]; then
+  echo "a shard failed; see $work/shard-*.log" >&2
+  exit 1
+fi
+
+echo
+echo "== 4. record today's run and plan again: every test is known now"
+cd "$root"
+"$rxdist" timings record --history "$history" --input "$work/reports" --rootdir examples/shop
+cd examples/shop
+"$rxdist" plan --history "$history" --collect pytest --total 3
+echo
+echo "history, plans and reports are in $work"

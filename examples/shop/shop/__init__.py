@@ -1,0 +1,1 @@
+"""A toy shop: the example project rxdist shards in its README."""

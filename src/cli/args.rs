@@ -1,0 +1,244 @@
+//! The clap structs.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+const AFTER_HELP: &str = "\
+Settings come from, in order of precedence: command-line flags, RXDIST_* environment variables,
+the CI system's own parallelism variables (shard index and total only), the configuration file
+(.rxdist.yml, or RXDIST_CONFIG), then defaults.
+
+Exit codes: 0 success, 2 usage, 3 unreadable input, 4 some inputs broken (the rest used),
+5 no tests, 6 collection failed, 7 file I/O, 8 target duration unreachable.";
+
+/// Duration-balanced test sharding for CI.
+#[derive(Debug, Parser)]
+#[command(name = "rxdist", version, about, long_about = None, after_help = AFTER_HELP)]
+#[command(propagate_version = true, max_term_width = 100)]
+pub struct Cli {
+    /// Configuration file [default: .rxdist.yml when present]
+    #[arg(long, global = true, value_name = "FILE", env = "RXDIST_CONFIG")]
+    pub config: Option<PathBuf>,
+
+    /// The subcommand.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Compute the whole shard plan from the test list and the timing history.
+    #[command(after_help = AFTER_HELP)]
+    Plan(PlanCommand),
+    /// Print the tests of one shard (the same plan every shard computes).
+    #[command(after_help = AFTER_HELP)]
+    Shard(ShardArgs),
+    /// Record runs into a timing history and inspect it.
+    #[command(subcommand)]
+    Timings(TimingsCommand),
+}
+
+/// Arguments shared by `plan` and `shard`.
+#[derive(Debug, Args)]
+pub struct PlanArgs {
+    /// Timing history file (created by `rxdist timings record`)
+    #[arg(long, value_name = "FILE", env = "RXDIST_HISTORY")]
+    pub history: Option<PathBuf>,
+
+    /// File with the tests to plan, one id per line ('-' reads standard input)
+    #[arg(long, value_name = "FILE", env = "RXDIST_TESTS", conflicts_with = "collect")]
+    pub tests: Option<PathBuf>,
+
+    /// Collect the test list by running this test runner's collection
+    #[arg(long, value_name = "RUNNER", env = "RXDIST_COLLECT")]
+    pub collect: Option<CollectRunner>,
+
+    /// Extra argument for the collection command (repeatable), e.g. --collect-arg=tests/unit
+    #[arg(long, value_name = "ARG", allow_hyphen_values = true, requires = "collect")]
+    pub collect_arg: Vec<String>,
+
+    /// How finely tests may be spread over shards [default: auto]
+    #[arg(long, value_name = "UNIT", env = "RXDIST_BY")]
+    pub by: Option<GranularityArg>,
+
+    /// Number of shards, or 'auto' to pick the smallest count meeting --target-duration
+    #[arg(long, value_name = "N|auto", env = "RXDIST_TOTAL")]
+    pub total: Option<String>,
+
+    /// Wall time one shard should not exceed with --total auto (e.g. 8m, 90s)
+    #[arg(long, value_name = "DURATION", env = "RXDIST_TARGET_DURATION")]
+    pub target_duration: Option<String>,
+
+    /// Fixed cost of starting one shard (checkout, install), counted by --total auto [default: 0s]
+    #[arg(long, value_name = "DURATION", env = "RXDIST_SHARD_OVERHEAD")]
+    pub shard_overhead: Option<String>,
+
+    /// Most shards --total auto may choose [default: 64]
+    #[arg(long, value_name = "N", env = "RXDIST_MAX_TOTAL")]
+    pub max_total: Option<usize>,
+
+    /// Glob of test ids that must all run on one shard (repeatable; comma-separated in the
+    /// environment)
+    #[arg(long, value_name = "GLOB", env = "RXDIST_KEEP_TOGETHER", value_delimiter = ',')]
+    pub keep_together: Vec<String>,
+
+    /// Write the output to this file (atomically) instead of standard output
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+/// `rxdist plan`.
+#[derive(Debug, Args)]
+pub struct PlanCommand {
+    /// Planning inputs.
+    #[command(flatten)]
+    pub plan: PlanArgs,
+
+    /// Output format
+    #[arg(long, value_name = "FORMAT", default_value = "text")]
+    pub format: PlanFormat,
+}
+
+/// `rxdist shard`.
+#[derive(Debug, Args)]
+pub struct ShardArgs {
+    /// Planning inputs.
+    #[command(flatten)]
+    pub plan: PlanArgs,
+
+    /// 0-based index of this shard (GitHub's strategy.job-index) [default: from the CI]
+    #[arg(long, value_name = "I", env = "RXDIST_INDEX", conflicts_with = "shard")]
+    pub index: Option<usize>,
+
+    /// This shard as K/N, 1-based (e.g. 2/4), instead of --index and --total
+    #[arg(long, value_name = "K/N", conflicts_with = "total")]
+    pub shard: Option<String>,
+
+    /// Output format
+    #[arg(long, value_name = "FORMAT", default_value = "list")]
+    pub format: ShardFormat,
+}
+
+/// `rxdist timings ...`.
+#[derive(Debug, Subcommand)]
+pub enum TimingsCommand {
+    /// Add one run's results to the timing history (creating it if absent).
+    Record(RecordArgs),
+    /// Summarise a timing history.
+    Show(ShowArgs),
+}
+
+/// `rxdist timings record`.
+#[derive(Debug, Args)]
+#[command(after_help = "\
+Inputs are JUnit XML files (optionally .zst-compressed), directories searched for *.xml and
+*.xml.zst, pytest-split .test_durations files and knapsack_*_report.json files. All inputs of one
+invocation are one run. Recording the same run again changes nothing.
+
+Exit codes: 0 recorded, 2 usage, 3 nothing readable, 4 some inputs broken (the rest recorded),
+5 no testcases, 7 file I/O.")]
+pub struct RecordArgs {
+    /// Timing history file to update (created if absent)
+    #[arg(long, value_name = "FILE", env = "RXDIST_HISTORY")]
+    pub history: Option<PathBuf>,
+
+    /// Report files or directories of this run (repeatable)
+    #[arg(long = "input", short = 'i', value_name = "PATH", required = true, num_args = 1..)]
+    pub inputs: Vec<PathBuf>,
+
+    /// How test ids are formed [default: auto]
+    #[arg(long, value_name = "FRAMEWORK", env = "RXDIST_FRAMEWORK")]
+    pub framework: Option<FrameworkArg>,
+
+    /// The collected test list (one id per line), used to map pytest xunit2 testcases
+    #[arg(long, value_name = "FILE", env = "RXDIST_TESTS")]
+    pub tests: Option<PathBuf>,
+
+    /// Directory that relative test file paths are resolved against [default: .]
+    #[arg(long, value_name = "DIR")]
+    pub rootdir: Option<PathBuf>,
+
+    /// Drop tests not seen in this many recorded runs [default: 30]
+    #[arg(long, value_name = "RUNS", env = "RXDIST_HISTORY_RETENTION")]
+    pub retention: Option<u32>,
+}
+
+/// `rxdist timings show`.
+#[derive(Debug, Args)]
+pub struct ShowArgs {
+    /// Timing history file
+    #[arg(long, value_name = "FILE", env = "RXDIST_HISTORY")]
+    pub history: Option<PathBuf>,
+
+    /// How many of the slowest tests and files to list
+    #[arg(long, value_name = "N", default_value_t = 10)]
+    pub top: usize,
+
+    /// Output format
+    #[arg(long, value_name = "FORMAT", default_value = "text")]
+    pub format: ShowFormat,
+}
+
+/// A test runner whose collection rxdist can run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CollectRunner {
+    /// `pytest --collect-only -q`
+    Pytest,
+}
+
+/// How test ids are formed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum FrameworkArg {
+    /// pytest if the reports or ids look like pytest's, generic otherwise
+    Auto,
+    /// pytest node ids (path.py::Class::test[param])
+    Pytest,
+    /// The testcase's file, else classname::name
+    Generic,
+}
+
+/// How finely tests may be spread over shards.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum GranularityArg {
+    /// Any test may go to any shard
+    Test,
+    /// A file's tests stay together
+    File,
+    /// Files stay together unless one alone would unbalance the plan
+    Auto,
+}
+
+/// Output formats of `rxdist plan`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PlanFormat {
+    /// A readable table
+    Text,
+    /// The whole plan as JSON
+    Json,
+    /// {"include": [...]} for a GitHub Actions matrix via fromJSON
+    GithubMatrix,
+}
+
+/// Output formats of `rxdist shard`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ShardFormat {
+    /// One test id per line
+    List,
+    /// The shard as JSON
+    Json,
+    /// An argument file for `pytest @FILE` (one id per line; an empty shard selects nothing)
+    PytestArgs,
+}
+
+/// Output formats of `rxdist timings show`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ShowFormat {
+    /// A readable summary
+    Text,
+    /// The summary as JSON
+    Json,
+}

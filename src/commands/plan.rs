@@ -1,0 +1,162 @@
+//! `rxdist plan`, and the planning both `plan` and `shard` do.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use globset::{Glob, GlobSet, GlobSetBuilder};
+
+use super::{diagnostics, inputs, render};
+use crate::cli::PlanFormat;
+use crate::error::{Completion, Error};
+use crate::identity::file_key;
+use crate::plan::{self, Plan, PlanRequest, PlanTest};
+use crate::settings::{PlanSettings, Total};
+use crate::timings::{EstimateSource, Estimator, History};
+
+/// A plan and what went into it.
+pub struct Planned {
+    /// The plan.
+    pub plan: Plan,
+    /// `Some(reason)` when `--total auto` could not meet the target.
+    pub unreachable: Option<String>,
+}
+
+/// Runs `rxdist plan`.
+pub fn run(settings: &PlanSettings, format: PlanFormat, cwd: &Path) -> Result<Completion, Error> {
+    let planned = build(settings, cwd)?;
+    let text = match format {
+        PlanFormat::Json => render::plan_json(&planned.plan),
+        PlanFormat::Text => render::plan_text(&planned.plan),
+        PlanFormat::GithubMatrix => render::github_matrix(&planned.plan),
+    };
+    render::emit(settings.output.as_deref(), &text)?;
+    Ok(if planned.unreachable.is_some() { Completion::TargetUnreachable } else { Completion::Success })
+}
+
+/// Loads the inputs and computes the plan, printing warnings about what was estimated.
+pub fn build(settings: &PlanSettings, cwd: &Path) -> Result<Planned, Error> {
+    let ids = inputs::load_tests(&settings.tests, cwd)?;
+    if ids.is_empty() {
+        return Err(Error::NoTests { reason: "the test list is empty".into() });
+    }
+    let history = match &settings.history {
+        Some(path) => {
+            let loaded = inputs::load_history(path)?;
+            if loaded.is_none() {
+                diagnostics::warning(format_args!(
+                    "no timing history at {} yet: splitting by test count",
+                    path.display()
+                ));
+            }
+            loaded
+        }
+        None => {
+            diagnostics::warning("no --history given: splitting by test count");
+            None
+        }
+    };
+    let history = history.unwrap_or_default();
+    let request = request(&ids, &history, settings)?;
+    match settings.total {
+        Total::Fixed(total) => {
+            Ok(Planned { plan: plan::plan(&PlanRequest { total, ..request }), unreachable: None })
+        }
+        Total::Auto { target, overhead, max_total } => {
+            let choice = plan::choose_total(
+                &request,
+                duration_micros(target),
+                duration_micros(overhead),
+                max_total,
+            );
+            let unreachable = choice.unreachable_reason();
+            if let Some(reason) = &unreachable {
+                diagnostics::warning(format_args!(
+                    "target duration {} cannot be met: {reason}; using {} shards, the closest plan",
+                    humantime::format_duration(target),
+                    choice.plan.total,
+                ));
+            }
+            Ok(Planned { plan: choice.plan, unreachable })
+        }
+    }
+}
+
+fn request(ids: &[String], history: &History, settings: &PlanSettings) -> Result<PlanRequest, Error> {
+    let groups = keep_together_set(&settings.keep_together)?;
+    let estimator = Estimator::new(history);
+    let mut by_source = BTreeMap::<&str, usize>::new();
+    let mut file_setup = BTreeMap::new();
+    let tests = ids
+        .iter()
+        .map(|id| {
+            let estimate = estimator.estimate(id);
+            *by_source.entry(source_name(estimate.source)).or_default() += 1;
+            let file = file_key(id);
+            if !file_setup.contains_key(file) {
+                let setup = estimator.file_setup_micros(file);
+                if setup > 0 {
+                    file_setup.insert(file.to_owned(), setup);
+                }
+            }
+            let group = groups.as_ref().and_then(|(set, patterns)| {
+                set.matches(id).first().map(|&index| format!("keep-together:{}", patterns[index]))
+            });
+            PlanTest { id: id.clone(), file: file.to_owned(), group, micros: estimate.micros }
+        })
+        .collect();
+    let known = by_source.get("known").copied().unwrap_or(0);
+    if !history.is_empty() && known < ids.len() {
+        let estimated: Vec<String> = by_source
+            .iter()
+            .filter(|&(&source, _)| source != "known")
+            .map(|(source, count)| format!("{count} from their {source}"))
+            .collect();
+        diagnostics::warning(format_args!(
+            "{} of {} tests are not in the history; estimated {}",
+            ids.len() - known,
+            ids.len(),
+            estimated.join(", ")
+        ));
+    }
+    Ok(PlanRequest { tests, file_setup, granularity: settings.granularity, total: 1 })
+}
+
+fn source_name(source: EstimateSource) -> &'static str {
+    match source {
+        EstimateSource::Known => "known",
+        EstimateSource::File => "file",
+        EstimateSource::Directory => "directory",
+        EstimateSource::Global => "whole history",
+        EstimateSource::Default => "equal weights",
+    }
+}
+
+fn keep_together_set(patterns: &[String]) -> Result<Option<(GlobSet, &[String])>, Error> {
+    if patterns.is_empty() {
+        return Ok(None);
+    }
+    let mut builder = GlobSetBuilder::new();
+    for pattern in patterns {
+        // Validated when settings were resolved; a failure here is still reported, not unwrapped.
+        let glob = Glob::new(pattern).map_err(|error| {
+            Error::Settings(crate::settings::SettingsError::Invalid {
+                flag: "--keep-together",
+                value: pattern.clone(),
+                reason: error.kind().to_string(),
+            })
+        })?;
+        builder.add(glob);
+    }
+    let set = builder.build().map_err(|error| {
+        Error::Settings(crate::settings::SettingsError::Invalid {
+            flag: "--keep-together",
+            value: patterns.join(","),
+            reason: error.kind().to_string(),
+        })
+    })?;
+    Ok(Some((set, patterns)))
+}
+
+fn duration_micros(duration: std::time::Duration) -> u64 {
+    u64::try_from(duration.as_micros()).unwrap_or(u64::MAX)
+}

@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Runs the whole test suite: unit, property, snapshot and end-to-end tests of the real binary
+# against real pytest (installed into target/python by scripts/python-env.sh).
+set -euo pipefail
+
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$root"
+python=$(scripts/python-env.sh)
+export PATH="$(dirname "$python"):$PATH"
+# Keep the machine's CI variables out of the tests: rxdist reads them on purpose.
+unset GITHUB_ACTIONS CIRCLE_NODE_INDEX CIRCLE_NODE_TOTAL GITLAB_CI CI_NODE_INDEX CI_NODE_TOTAL \
+  BUILDKITE_PARALLEL_JOB BUILDKITE_PARALLEL_JOB_COUNT SYSTEM_JOBPOSITIONINPHASE \
+  SYSTEM_TOTALJOBSINPHASE SEMAPHORE_JOB_INDEX SEMAPHORE_JOB_COUNT BITBUCKET_PARALLEL_STEP \
+  BITBUCKET_PARALLEL_STEP_COUNT TEST_SHARD_INDEX TEST_TOTAL_SHARDS TEST_SHARD_STATUS_FILE
+cargo test --locked --all-targets "$@"
