@@ -113,6 +113,16 @@ pub enum JunitError {
         limit: usize,
     },
 
+    /// A single tag, processing instruction or DOCTYPE is longer than the reader will buffer
+    /// (eight times [`super::Limits::max_attribute_bytes`], at least 64 KiB).
+    #[error("the markup at byte {offset} is longer than {limit} bytes without closing")]
+    MarkupTooLong {
+        /// Where the markup starts.
+        offset: u64,
+        /// The limit in force.
+        limit: u64,
+    },
+
     /// Elements are nested deeper than [`super::Limits::max_depth`].
     #[error("elements are nested more than {limit} deep at byte {offset}")]
     TooDeep {

@@ -26,6 +26,10 @@ pub(super) struct Lookahead<R> {
     buf: Box<[u8]>,
     start: usize,
     end: usize,
+    /// Bytes consumed since [`Lookahead::limit_markup`] was called.
+    consumed: u64,
+    /// Most bytes [`BufRead::fill_buf`] lets be consumed before it fails; `u64::MAX` when off.
+    markup_limit: u64,
 }
 
 impl<R: Read> Lookahead<R> {
@@ -36,7 +40,27 @@ impl<R: Read> Lookahead<R> {
             buf: vec![0; CAPACITY].into_boxed_slice(),
             start: 0,
             end: 0,
+            consumed: 0,
+            markup_limit: u64::MAX,
         }
+    }
+
+    /// Makes [`BufRead::fill_buf`] fail once more than `limit` bytes have been consumed from
+    /// now on. quick-xml copies a whole tag into its buffer before returning it, so this is
+    /// what keeps one enormous tag from taking unbounded memory.
+    pub(super) fn limit_markup(&mut self, limit: u64) {
+        self.consumed = 0;
+        self.markup_limit = limit;
+    }
+
+    /// Lifts the limit set by [`Lookahead::limit_markup`].
+    pub(super) fn unlimit_markup(&mut self) {
+        self.markup_limit = u64::MAX;
+    }
+
+    /// Whether reading stopped because of [`Lookahead::limit_markup`].
+    pub(super) fn markup_limit_exceeded(&self) -> bool {
+        self.consumed > self.markup_limit
     }
 
     /// Buffers at least `wanted` bytes (capped at the buffer size) without consuming any, and
@@ -72,6 +96,9 @@ impl<R: Read> Read for Lookahead<R> {
 
 impl<R: Read> BufRead for Lookahead<R> {
     fn fill_buf(&mut self) -> io::Result<&[u8]> {
+        if self.markup_limit_exceeded() {
+            return Err(io::Error::other("markup longer than the limit"));
+        }
         if self.start == self.end {
             self.start = 0;
             self.end = 0;
@@ -82,7 +109,9 @@ impl<R: Read> BufRead for Lookahead<R> {
     }
 
     fn consume(&mut self, amount: usize) {
-        self.start = (self.start + amount).min(self.end);
+        let amount = amount.min(self.end - self.start);
+        self.start += amount;
+        self.consumed += amount as u64;
     }
 }
 
@@ -131,15 +160,17 @@ pub(super) fn sniff<R: Read>(input: &mut Lookahead<R>) -> io::Result<Sniffed> {
     Ok(Sniffed::Binary(first_nul))
 }
 
-/// Consumes text up to the next `<` (or the end of the input). Returns whether any of it was
-/// something other than XML whitespace.
-pub(super) fn skip_text<R: Read>(reader: &mut Reader<Lookahead<R>>) -> io::Result<bool> {
-    let mut stream = reader.stream();
+/// Consumes character data up to the next tag (or the end of the input): text, and comments
+/// and CDATA sections, which quick-xml would otherwise buffer whole. Returns whether any text
+/// was something other than XML whitespace (CDATA counts as text), and `false` in the second
+/// place if the input ended inside a comment or CDATA section.
+pub(super) fn skip_text<R: Read>(reader: &mut Reader<Lookahead<R>>) -> io::Result<(bool, bool)> {
     let mut saw_content = false;
     loop {
+        let mut stream = reader.stream();
         let chunk = stream.fill_buf()?;
         if chunk.is_empty() {
-            return Ok(saw_content);
+            return Ok((saw_content, true));
         }
         let (text, found) = match memchr::memchr(b'<', chunk) {
             Some(at) => (&chunk[..at], true),
@@ -150,8 +181,22 @@ pub(super) fn skip_text<R: Read>(reader: &mut Reader<Lookahead<R>>) -> io::Resul
             .all(|b| matches!(b, b' ' | b'\t' | b'\r' | b'\n'));
         let amount = text.len();
         stream.consume(amount);
-        if found {
-            return Ok(saw_content);
+        if !found {
+            continue;
+        }
+        let ahead = reader.get_mut().fill_to(b"<![CDATA[".len())?;
+        let complete = if ahead.starts_with(b"<![CDATA[") {
+            saw_content = true;
+            reader.stream().consume(b"<![CDATA[".len());
+            skip_past(reader, b"]]>")?
+        } else if ahead.starts_with(b"<!--") {
+            reader.stream().consume(b"<!--".len());
+            skip_past(reader, b"-->")?
+        } else {
+            return Ok((saw_content, true));
+        };
+        if !complete {
+            return Ok((saw_content, false));
         }
     }
 }
@@ -301,11 +346,16 @@ mod tests {
 
     #[test]
     fn skip_text_stops_at_markup() {
-        let mut reader = Reader::from_reader(Lookahead::new(Trickle(b"  \n <a>")));
-        assert!(!skip_text(&mut reader).expect("in memory"));
+        let mut reader = Reader::from_reader(Lookahead::new(Trickle(b"  \n <!-- <b> --> <a>")));
+        assert_eq!(skip_text(&mut reader).expect("in memory"), (false, true));
         assert_eq!(rest(&mut reader), "<a>");
         let mut reader = Reader::from_reader(Lookahead::new(Trickle(b" x <a>")));
-        assert!(skip_text(&mut reader).expect("in memory"));
+        assert_eq!(skip_text(&mut reader).expect("in memory"), (true, true));
+        let mut reader = Reader::from_reader(Lookahead::new(Trickle(b"<![CDATA[<a>]]><a>")));
+        assert_eq!(skip_text(&mut reader).expect("in memory"), (true, true));
+        assert_eq!(rest(&mut reader), "<a>");
+        let mut reader = Reader::from_reader(Lookahead::new(Trickle(b" <!-- <a>")));
+        assert_eq!(skip_text(&mut reader).expect("in memory"), (false, false));
     }
 
     #[test]

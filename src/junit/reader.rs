@@ -86,12 +86,17 @@ pub(super) fn read_with_stats<R: BufRead>(
     reader.config_mut().check_end_names = true;
     reader.config_mut().expand_empty_elements = false;
 
+    // A tag holds a handful of attributes, each within the attribute limit.
+    let markup_limit = (limits.max_attribute_bytes as u64)
+        .saturating_mul(8)
+        .max(64 * 1024);
     let mut walker = Walker::new(limits, on_testcase);
     let mut stats = Stats::default();
     let mut buf = Vec::with_capacity(4096);
     loop {
         let text_start = reader.buffer_position();
-        let saw_text = skip_text(&mut reader).map_err(|source| io_error(&reader, source))?;
+        let (saw_text, complete) =
+            skip_text(&mut reader).map_err(|source| io_error(&reader, source))?;
         if saw_text && !walker.root_seen {
             return Err(JunitError::NotXml {
                 offset: text_start,
@@ -99,10 +104,23 @@ pub(super) fn read_with_stats<R: BufRead>(
                 source: None,
             });
         }
+        if !complete {
+            return Err(walker.truncated(reader.buffer_position()));
+        }
         let offset = reader.buffer_position();
         buf.clear();
-        let event = match reader.read_event_into(&mut buf) {
+        reader.get_mut().limit_markup(markup_limit);
+        let event = reader.read_event_into(&mut buf);
+        let too_long = reader.get_ref().markup_limit_exceeded();
+        reader.get_mut().unlimit_markup();
+        let event = match event {
             Ok(event) => event,
+            Err(_) if too_long => {
+                return Err(JunitError::MarkupTooLong {
+                    offset,
+                    limit: markup_limit,
+                });
+            }
             Err(err) => return Err(walker.parse_error(&mut reader, err)),
         };
         let skip = match event {
@@ -139,10 +157,7 @@ pub(super) fn read_with_stats<R: BufRead>(
         if skip {
             let name = walker.innermost();
             if !skip_body(&mut reader, name).map_err(|source| io_error(&reader, source))? {
-                return Err(JunitError::Truncated {
-                    element: name.to_owned(),
-                    offset: reader.buffer_position(),
-                });
+                return Err(walker.truncated(reader.buffer_position()));
             }
         }
     }
@@ -503,12 +518,25 @@ impl<'l, F: FnMut(TestCase)> Walker<'l, F> {
         }
     }
 
-    fn finish(self, offset: u64) -> Result<ReadSummary, JunitError> {
-        if !self.open.is_empty() {
-            return Err(JunitError::Truncated {
+    /// The error for input that ends at `offset`, inside the innermost open element.
+    fn truncated(&self, offset: u64) -> JunitError {
+        if self.open.is_empty() {
+            JunitError::NotXml {
+                offset,
+                reason: "the input ends inside a comment or CDATA section",
+                source: None,
+            }
+        } else {
+            JunitError::Truncated {
                 element: self.innermost().to_owned(),
                 offset,
-            });
+            }
+        }
+    }
+
+    fn finish(self, offset: u64) -> Result<ReadSummary, JunitError> {
+        if !self.open.is_empty() {
+            return Err(self.truncated(offset));
         }
         if !self.root_seen {
             let reason = if offset == 0 {

@@ -489,6 +489,38 @@ fn attribute_limit() {
 }
 
 #[test]
+fn enormous_tags_are_refused_without_buffering_them() {
+    let limits = Limits {
+        max_attribute_bytes: 10,
+        ..Limits::default()
+    };
+    let tag = format!(
+        "<testsuite><testcase name=\"a\" {}/></testsuite>",
+        "x=\"1\" ".repeat(100_000)
+    );
+    let err = read_testcases(tag.as_bytes(), &limits, |_| {}).expect_err("too long");
+    assert!(
+        matches!(
+            err,
+            JunitError::MarkupTooLong {
+                offset: 11,
+                limit: 65_536
+            }
+        ),
+        "{err:?}"
+    );
+    let unclosed = format!("<testsuite><testcase name=\"{}", "a".repeat(600_000));
+    let err =
+        read_testcases(unclosed.as_bytes(), &Limits::default(), |_| {}).expect_err("too long");
+    assert!(matches!(err, JunitError::MarkupTooLong { .. }), "{err:?}");
+    let comment = format!(
+        "<testsuite><!-- {} --><testcase name=\"a\"/></testsuite>",
+        "-".repeat(200_000)
+    );
+    assert!(read_testcases(comment.as_bytes(), &Limits::default(), |_| {}).is_ok());
+}
+
+#[test]
 fn io_errors_are_reported() {
     struct Failing;
     impl Read for Failing {
