@@ -76,6 +76,23 @@ impl Framework {
     }
 }
 
+/// Guesses the framework from both the testcases of a report and the ids already known for
+/// the project (collected list or history): pytest when either says pytest, since a generic
+/// report never looks like pytest by accident but a pytest report may lack every hint (a
+/// renamed suite, xunit2 without `file`) that the ids still give.
+pub fn detect_framework<'i>(
+    cases: &[TestCase],
+    known_ids: impl IntoIterator<Item = &'i str>,
+) -> Framework {
+    if Framework::detect_from_cases(cases) == Framework::Pytest
+        || Framework::detect_from_ids(known_ids) == Framework::Pytest
+    {
+        Framework::Pytest
+    } else {
+        Framework::Generic
+    }
+}
+
 /// Whether `path` ends with `extension`, ignoring ASCII case (Windows producers).
 fn has_extension(path: &str, extension: &str) -> bool {
     path.len() >= extension.len()

@@ -4,7 +4,7 @@ use std::collections::HashSet;
 
 use proptest::prelude::*;
 
-use super::{Framework, IdMapper, file_key};
+use super::{Framework, IdMapper, detect_framework, file_key};
 use crate::junit::{Outcome, TestCase};
 
 fn case(classname: Option<&str>, name: &str, file: Option<&str>) -> TestCase {
@@ -291,6 +291,22 @@ fn detection_from_ids() {
         Framework::Generic
     );
     assert_eq!(Framework::detect_from_ids([]), Framework::Generic);
+}
+
+#[test]
+fn detection_from_both() {
+    let mut plain = case(Some("tests.helpers"), "checks", None);
+    plain.suites = vec!["renamed".to_owned()];
+    let cases = std::slice::from_ref(&plain);
+    assert_eq!(detect_framework(cases, []), Framework::Generic);
+    assert_eq!(
+        detect_framework(cases, ["tests/helpers.py::checks"]),
+        Framework::Pytest
+    );
+    assert_eq!(
+        detect_framework(&[], ["spec/x_spec.rb"]),
+        Framework::Generic
+    );
 }
 
 /// A valid pytest node id: directories (some with dots), a `test_*.py` module, classes and a
