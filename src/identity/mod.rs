@@ -31,27 +31,28 @@ impl Framework {
     /// told otherwise), when any testcase's file is a `.py` file, or when most testcases look
     /// like pytest's mangled node ids (a `test_*` or `*_test` module in the classname and a
     /// `test*` name). Generic otherwise.
-    pub fn detect_from_cases(cases: &[TestCase]) -> Framework {
-        let named_pytest = cases
-            .iter()
-            .any(|case| case.suites.iter().any(|suite| suite == "pytest"));
-        let python_file = cases.iter().any(|case| {
-            case.file
+    pub fn detect_from_cases<'c>(cases: impl IntoIterator<Item = &'c TestCase>) -> Framework {
+        // One pass: reports can hold hundreds of thousands of testcases.
+        let (mut with_classname, mut pytest_like) = (0usize, 0usize);
+        for case in cases {
+            let named_pytest = case.suites.iter().any(|suite| suite == "pytest");
+            let python_file = case
+                .file
                 .as_deref()
-                .is_some_and(|file| has_extension(file, ".py"))
-        });
-        if named_pytest || python_file {
-            return Framework::Pytest;
+                .is_some_and(|file| has_extension(file, ".py"));
+            if named_pytest || python_file {
+                return Framework::Pytest;
+            }
+            if case
+                .classname
+                .as_deref()
+                .is_some_and(|classname| !classname.is_empty())
+            {
+                with_classname += 1;
+                pytest_like += usize::from(looks_like_pytest_case(case));
+            }
         }
-        let with_classname: Vec<&TestCase> = cases
-            .iter()
-            .filter(|case| case.classname.as_deref().is_some_and(|c| !c.is_empty()))
-            .collect();
-        let pytest_like = with_classname
-            .iter()
-            .filter(|case| looks_like_pytest_case(case))
-            .count();
-        if !with_classname.is_empty() && pytest_like * 2 > with_classname.len() {
+        if with_classname > 0 && pytest_like * 2 > with_classname {
             Framework::Pytest
         } else {
             Framework::Generic
@@ -80,8 +81,8 @@ impl Framework {
 /// the project (collected list or history): pytest when either says pytest, since a generic
 /// report never looks like pytest by accident but a pytest report may lack every hint (a
 /// renamed suite, xunit2 without `file`) that the ids still give.
-pub fn detect_framework<'i>(
-    cases: &[TestCase],
+pub fn detect_framework<'c, 'i>(
+    cases: impl IntoIterator<Item = &'c TestCase>,
     known_ids: impl IntoIterator<Item = &'i str>,
 ) -> Framework {
     if Framework::detect_from_cases(cases) == Framework::Pytest

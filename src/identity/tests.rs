@@ -259,7 +259,10 @@ fn detection_from_cases() {
         Framework::detect_from_cases(std::slice::from_ref(&plain)),
         Framework::Generic
     );
-    assert_eq!(Framework::detect_from_cases(&[]), Framework::Generic);
+    assert_eq!(
+        Framework::detect_from_cases(&[] as &[crate::junit::TestCase]),
+        Framework::Generic
+    );
     let mut named = plain.clone();
     named.suites = vec!["pytest".to_owned()];
     assert_eq!(
@@ -304,7 +307,7 @@ fn detection_from_both() {
         Framework::Pytest
     );
     assert_eq!(
-        detect_framework(&[], ["spec/x_spec.rb"]),
+        detect_framework(&[] as &[crate::junit::TestCase], ["spec/x_spec.rb"]),
         Framework::Generic
     );
 }
