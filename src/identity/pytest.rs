@@ -12,7 +12,7 @@ use crate::junit::TestCase;
 
 /// Most candidate paths tried for dotted directory names (`tests/v1.2/test_x.py`), which need
 /// every choice of `.` or `/` between classname parts; bounds the work per testcase.
-const DOTTED_DIRECTORY_BUDGET: usize = 256;
+const DOTTED_DIRECTORY_BUDGET: usize = 512;
 
 /// The node id of `case`, or `None` if it cannot be determined.
 pub(super) fn node_id(
@@ -113,15 +113,20 @@ fn resolve(
     file_exists: &dyn Fn(&str) -> bool,
 ) -> Option<String> {
     let parts: Vec<&str> = dotted.split('.').collect();
-    if parts.iter().any(|part| part.is_empty()) {
-        return None;
-    }
-    // A module report names no function: the whole dotted name is the path.
+    // A module report names no function: the whole dotted name is the path. Otherwise every
+    // split is a candidate whose module part can be a module name and whose classes are all
+    // non-empty (an empty part is a `.` that belongs to a directory such as `.github`).
     let module_lengths: Vec<usize> = if name.is_some() {
         (1..=parts.len()).rev().collect()
     } else {
         vec![parts.len()]
     };
+    let module_lengths: Vec<usize> = module_lengths
+        .into_iter()
+        .filter(|&length| {
+            is_module_name(parts[length - 1]) && parts[length..].iter().all(|part| !part.is_empty())
+        })
+        .collect();
     let candidates = candidates(&parts, &module_lengths);
     let id_of =
         |(path, module_length): &(String, usize)| build(path, &parts[*module_length..], name);
@@ -134,18 +139,26 @@ fn resolve(
         .map(id_of)
 }
 
+/// Whether `part` can name a Python file pytest collects: not empty, not starting with a digit.
+fn is_module_name(part: &str) -> bool {
+    part.chars()
+        .next()
+        .is_some_and(|first| !first.is_ascii_digit())
+}
+
 /// Candidate module paths with the number of classname parts each uses, in order of preference:
-/// all-`/` paths longest first, then paths with dotted directory names, longest first, within
-/// [`DOTTED_DIRECTORY_BUDGET`].
+/// all-`/` paths longest first, then paths with dotted directory names (`v1.2`, `.github`),
+/// longest first, within [`DOTTED_DIRECTORY_BUDGET`]. Paths with an empty segment are left out.
 fn candidates(parts: &[&str], module_lengths: &[usize]) -> Vec<(String, usize)> {
     let mut out: Vec<(String, usize)> = module_lengths
         .iter()
+        .filter(|&&length| parts[..length].iter().all(|part| !part.is_empty()))
         .map(|&length| (format!("{}.py", parts[..length].join("/")), length))
         .collect();
     let mut budget = DOTTED_DIRECTORY_BUDGET;
     for &length in module_lengths {
-        // The module's own name is an identifier, so only the separators between directory
-        // parts (all but the last part) can be dots.
+        // The module's own name has no dot, so only the separators between directory parts
+        // (all but the last part) can be dots.
         let choices = length.saturating_sub(2);
         if choices == 0 || choices >= usize::BITS as usize {
             continue;
@@ -160,8 +173,10 @@ fn candidates(parts: &[&str], module_lengths: &[usize]) -> Vec<(String, usize)> 
                 path.push(if dots >> index & 1 == 1 { '.' } else { '/' });
                 path.push_str(part);
             }
-            path.push_str(".py");
-            out.push((path, length));
+            if path.split('/').all(|segment| !segment.is_empty()) {
+                path.push_str(".py");
+                out.push((path, length));
+            }
         }
     }
     out

@@ -208,6 +208,20 @@ fn pytest_xunit2_ambiguous_classnames() {
 
 #[test]
 fn pytest_xunit2_root_and_dotted_directories() {
+    let hidden = case(Some(".github.scripts.test_release"), "test_tag", None);
+    assert_eq!(
+        pytest_map(&hidden, &[], &[".github/scripts/test_release.py"]).as_deref(),
+        Some(".github/scripts/test_release.py::test_tag")
+    );
+    let hidden = case(
+        Some(".github.scripts.test_release"),
+        "test_tag",
+        Some(".github/scripts/test_release.py"),
+    );
+    assert_eq!(
+        pytest_map(&hidden, &[], &[]).as_deref(),
+        Some(".github/scripts/test_release.py::test_tag")
+    );
     let root = case(Some("test_x"), "test_a", None);
     assert_eq!(
         pytest_map(&root, &[], &["test_x.py"]).as_deref(),
@@ -313,10 +327,10 @@ fn detection_from_both() {
 }
 
 /// A valid pytest node id: directories (some with dots), a `test_*.py` module, classes and a
-/// function name with optional parameters, and whether its directories contain dots.
+/// function name with optional parameters.
 fn node_id() -> impl Strategy<Value = String> {
     (
-        proptest::collection::vec("[a-z_][a-z0-9_]{0,5}(\\.[0-9]{1,2})?", 0..4),
+        proptest::collection::vec("\\.?[a-z_][a-z0-9_]{0,5}(\\.[0-9]{1,2})?", 0..3),
         "test_[a-z0-9_]{1,6}",
         proptest::collection::vec("Test[A-Za-z0-9_]{0,5}", 0..3),
         "test_[a-z0-9_]{0,6}",
