@@ -397,8 +397,8 @@ impl<'l, F: FnMut(TestCase)> Walker<'l, F> {
         self.for_each_attribute(start, offset, |key, value| {
             match key {
                 "name" => suite.name = value.into_owned(),
-                "file" => suite.file = Some(value.into_owned()),
-                "filepath" => filepath = Some(value.into_owned()),
+                "file" => suite.file = non_empty(value),
+                "filepath" => filepath = non_empty(value),
                 _ => {}
             }
             Ok(())
@@ -420,7 +420,7 @@ impl<'l, F: FnMut(TestCase)> Walker<'l, F> {
             match key {
                 "name" => case.name = value.into_owned(),
                 "classname" => case.classname = Some(value.into_owned()),
-                "file" => case.file = Some(value.into_owned()),
+                "file" => case.file = non_empty(value),
                 "line" => case.line = value.trim().parse().ok(),
                 "time" => case.time = parse_time(&value),
                 _ => {}
@@ -564,6 +564,16 @@ fn worse(a: Outcome, b: Outcome) -> Outcome {
         Outcome::Error => 3,
     };
     if rank(b) > rank(a) { b } else { a }
+}
+
+/// An owned copy of a path attribute, `None` when it is empty: some producers write `file=""`
+/// rather than leave the attribute out, and an empty file must not hide a suite's.
+fn non_empty(value: Cow<'_, str>) -> Option<String> {
+    if value.trim().is_empty() {
+        None
+    } else {
+        Some(value.into_owned())
+    }
 }
 
 /// Strips leading `./` (rspec writes `./spec/x_spec.rb`), without allocating when there is none.

@@ -233,6 +233,8 @@ fn filepath_attribute_and_nearest_suite_wins() {
     assert_eq!(cases[0].file.as_deref(), Some("inner.rb"));
     assert_eq!(cases[1].file.as_deref(), Some("outer.rb"));
     assert_eq!(cases[1].suites, ["a"]);
+    let cases = read_ok(r#"<testsuite file="suite.js"><testcase name="t" file=""/></testsuite>"#);
+    assert_eq!(cases[0].file.as_deref(), Some("suite.js"));
 }
 
 #[test]
