@@ -5,10 +5,18 @@
 //! soon as its end tag is seen, so a truncated file still yields every testcase before the cut.
 //! It does no I/O of its own beyond the reader it is handed.
 
+#![expect(
+    clippy::doc_markdown,
+    reason = "JUnit, PHPUnit and the like are product names in prose, not code to backtick"
+)]
+
+mod error;
+mod input;
 mod model;
 mod reader;
 mod time;
 
+pub use error::JunitError;
 pub use model::{Outcome, TestCase};
-pub use reader::{JunitError, Limits, ReadSummary, read_testcases};
+pub use reader::{Limits, ReadSummary, read_testcases};
 pub use time::parse_time;

@@ -1,9 +1,112 @@
 //! Parsing of the `time` attribute in the forms real producers write.
+//!
+//! Most tools write a plain decimal (`0.123`), but some write an exponent (`1.2E-4`), a unit
+//! suffix (`0.5s`), locale-formatted numbers with thousands separators (`1,234.5`, older
+//! Surefire) or a decimal comma (`1,5`, producers running under a European locale). Durations
+//! that cannot be a duration (negative, `NaN`, infinite) are treated as absent, so one broken
+//! producer cannot poison the timing history.
 
 /// Parses a JUnit `time` attribute into seconds.
 ///
-/// Returns `None` for values that carry no duration (empty, not a number, `NaN`, infinite).
+/// Surrounding whitespace and one trailing `s` are ignored. Commas are read as thousands
+/// separators when every group after them has exactly three digits (`1,234.5`, `12,345`), and
+/// a single comma otherwise is read as a decimal comma (`1,5`). Returns `None` for values that
+/// carry no duration: empty, not a number, negative, `NaN` or infinite.
 pub fn parse_time(raw: &str) -> Option<f64> {
-    let _ = raw;
-    unimplemented!("owned by the junit work")
+    let trimmed = raw.trim();
+    let number = trimmed.strip_suffix('s').unwrap_or(trimmed).trim_end();
+    if number.is_empty() {
+        return None;
+    }
+    let value: f64 = if number.contains(',') {
+        normalise_commas(number)?.parse().ok()?
+    } else {
+        number.parse().ok()?
+    };
+    // `-0` is a zero duration, anything below is not a duration at all.
+    if !value.is_finite() || value < 0.0 {
+        return None;
+    }
+    Some(value.abs())
+}
+
+/// Rewrites a number containing commas into the form [`str::parse`] accepts, or `None` when
+/// the commas fit neither the thousands-separator nor the decimal-comma reading.
+fn normalise_commas(number: &str) -> Option<String> {
+    let (integer, fraction) = match number.split_once('.') {
+        Some((integer, fraction)) => (integer, Some(fraction)),
+        None => (number, None),
+    };
+    let mut groups = integer.split(',');
+    let first = groups.next().unwrap_or_default();
+    let digits = first.trim_start_matches(['+', '-']);
+    let rest: Vec<&str> = groups.collect();
+    let is_thousands = (1..=3).contains(&digits.len())
+        && digits.bytes().all(|b| b.is_ascii_digit())
+        && rest
+            .iter()
+            .all(|g| g.len() == 3 && g.bytes().all(|b| b.is_ascii_digit()))
+        && fraction.is_none_or(|f| !f.contains(','));
+    if is_thousands {
+        let mut out: String = integer.chars().filter(|&c| c != ',').collect();
+        if let Some(fraction) = fraction {
+            out.push('.');
+            out.push_str(fraction);
+        }
+        return Some(out);
+    }
+    // A decimal comma: exactly one comma and no point.
+    if fraction.is_none() && rest.len() == 1 {
+        return Some(number.replacen(',', ".", 1));
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_time;
+
+    #[test]
+    fn plain_numbers() {
+        assert_eq!(parse_time("0.123"), Some(0.123));
+        assert_eq!(parse_time("12"), Some(12.0));
+        assert_eq!(parse_time("  3.5\n"), Some(3.5));
+        assert_eq!(parse_time(".5"), Some(0.5));
+        assert_eq!(parse_time("0"), Some(0.0));
+        assert_eq!(parse_time("-0"), Some(0.0));
+    }
+
+    #[test]
+    fn exponent_and_suffix() {
+        assert_eq!(parse_time("1.5E-3"), Some(0.0015));
+        assert_eq!(parse_time("2e2"), Some(200.0));
+        assert_eq!(parse_time("0.5s"), Some(0.5));
+        assert_eq!(parse_time(" 7 s "), Some(7.0));
+    }
+
+    #[test]
+    fn thousands_separators() {
+        assert_eq!(parse_time("1,234.5"), Some(1234.5));
+        assert_eq!(parse_time("1,234"), Some(1234.0));
+        assert_eq!(parse_time("12,345,678.25"), Some(12_345_678.25));
+    }
+
+    #[test]
+    fn decimal_comma() {
+        assert_eq!(parse_time("1,5"), Some(1.5));
+        assert_eq!(parse_time("0,25"), Some(0.25));
+        assert_eq!(parse_time("1234,5"), Some(1234.5));
+    }
+
+    #[test]
+    fn unusable_values() {
+        for raw in [
+            "", "  ", "s", "abc", "-1", "-0.5", "NaN", "nan", "inf", "-inf", "infinity",
+        ] {
+            assert_eq!(parse_time(raw), None, "{raw:?}");
+        }
+        for raw in ["1,2,3", "1,23.4", "1.2,3", "1..2", ",5,", "1,5.0,0"] {
+            assert_eq!(parse_time(raw), None, "{raw:?}");
+        }
+    }
 }
