@@ -11,7 +11,15 @@ mod history;
 mod import;
 pub mod store;
 
-pub use estimate::{Estimate, EstimateSource, Estimator};
-pub use history::{History, Observation, RecordReport, Retention, Summary};
+#[cfg(test)]
+mod proptests;
+
+pub use estimate::{
+    DEFAULT_ESTIMATE_MICROS, Estimate, EstimateSource, Estimator, MIN_ESTIMATE_MICROS,
+};
+pub use history::{
+    FileSummary, FlakySummary, History, Observation, RECENT_OUTCOMES, REMEMBERED_RUNS,
+    RecentOutcomes, RecordReport, Retention, RunOrder, Summary, TestSummary, TestView,
+};
 pub use import::{ImportError, read_durations_json};
-pub use store::StoreError;
+pub use store::{ContentDigest, StoreError, looks_like_history};
