@@ -7,6 +7,7 @@
 
 use std::time::Instant;
 
+
 use rxdist::junit::Outcome;
 use rxdist::timings::{Estimator, History, Observation, Retention, store};
 
@@ -55,6 +56,22 @@ fn run(ids: &[String], noise: &mut Noise) -> Vec<Observation> {
         .collect()
 }
 
+/// CPU time this process has run so far, from /proc (Linux only): the builders sharing a CI
+/// machine inflate wall-clock times, not this.
+fn cpu_secs() -> f64 {
+    std::fs::read_to_string("/proc/self/schedstat")
+        .ok()
+        .and_then(|s| s.split_whitespace().next()?.parse::<f64>().ok())
+        .map_or(f64::NAN, |ns| ns / 1e9)
+}
+
+/// Times `f` in wall-clock and CPU seconds.
+fn timed<T>(f: impl FnOnce() -> T) -> (T, f64, f64) {
+    let (wall, cpu) = (Instant::now(), cpu_secs());
+    let value = f();
+    (value, wall.elapsed().as_secs_f64(), cpu_secs() - cpu)
+}
+
 /// Peak resident set size of this process in MiB, from /proc (Linux only).
 fn peak_rss_mib() -> Option<f64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
@@ -66,25 +83,22 @@ fn peak_rss_mib() -> Option<f64> {
 fn child(path: &str) -> Result<(), Box<dyn std::error::Error>> {
     let bytes = std::fs::read(path)?;
     let before = peak_rss_mib().unwrap_or(0.0);
-    let start = Instant::now();
-    let history = store::decode(&bytes)?;
-    let decode = start.elapsed();
+    let (history, wall, cpu) = timed(|| store::decode(&bytes));
+    let history = history?;
+    println!("decode:          {wall:>8.3} s wall {cpu:>7.3} s cpu  ({} tests)", history.len());
     let after_decode = peak_rss_mib().unwrap_or(0.0);
-    let start = Instant::now();
-    let estimator = Estimator::new(&history);
-    let prepare = start.elapsed();
+    let (estimator, wall, cpu) = timed(|| Estimator::new(&history));
+    println!("Estimator::new:  {wall:>8.3} s wall {cpu:>7.3} s cpu");
     let ids = history.ids();
-    let start = Instant::now();
-    let mut total: u64 = 0;
-    for id in &ids {
-        total += estimator.estimate(id).micros;
-    }
-    let unknown = format!("{}::test_new", ids.first().map_or("", |id| id.split("::").next().unwrap_or("")));
-    total += estimator.estimate(&unknown).micros;
-    let estimate = start.elapsed();
-    println!("decode:          {:>8.3} s  ({} tests)", decode.as_secs_f64(), history.len());
-    println!("estimator::new:  {:>8.3} s", prepare.as_secs_f64());
-    println!("estimate all:    {:>8.3} s  (sum {:.0} s)", estimate.as_secs_f64(), total as f64 / 1e6);
+    let (total, wall, cpu) = timed(|| {
+        let unknown = ids.iter().map(|id| format!("{id}_new"));
+        ids.iter().map(|id| estimator.estimate(id).micros).sum::<u64>()
+            + unknown.take(10_000).map(|id| estimator.estimate(&id).micros).sum::<u64>()
+    });
+    println!(
+        "estimate all:    {wall:>8.3} s wall {cpu:>7.3} s cpu  (1,010,000 ids, sum {:.0} s)",
+        total as f64 / 1e6
+    );
     println!(
         "peak RSS:        {after_decode:>8.1} MiB after decode ({before:.1} MiB before, incl. the file), {:.1} MiB at end",
         peak_rss_mib().unwrap_or(0.0)
@@ -104,24 +118,15 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut record_secs = Vec::new();
     for _ in 0..3 {
         let observations = run(&ids, &mut noise);
-        let start = Instant::now();
-        history.record(&observations, Retention::default());
-        record_secs.push(start.elapsed().as_secs_f64());
+        let (_, _, cpu) = timed(|| history.record(&observations, Retention::default()));
+        record_secs.push(cpu);
     }
-    println!("record (x3):     {record_secs:.3?} s  ({} tests)", history.len());
+    println!("record (x3):     {record_secs:.3?} s cpu  ({} tests)", history.len());
 
-    let start = Instant::now();
-    let bytes = store::encode(&history)?;
-    let encode = start.elapsed();
-    let start = Instant::now();
+    let (bytes, wall, cpu) = timed(|| store::encode(&history));
+    let bytes = bytes?;
     let again = store::encode(&history)?;
-    let encode_again = start.elapsed();
-    println!(
-        "encode:          {:>8.3} s  ({:.3} s again, byte-identical: {})",
-        encode.as_secs_f64(),
-        encode_again.as_secs_f64(),
-        bytes == again
-    );
+    println!("encode:          {wall:>8.3} s wall {cpu:>7.3} s cpu  (byte-identical on re-encode: {})", bytes == again);
     println!(
         "encoded size:    {:>8.1} MiB  ({:.1} bytes per test)",
         bytes.len() as f64 / (1 << 20) as f64,
@@ -129,6 +134,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     );
     println!("digest:          {}", store::digest(&bytes)?);
     drop((again, history, ids));
+    if let Some(at) = args.iter().position(|a| a == "--save") {
+        // For profiling the decoder alone: `--save FILE`, then `--decode-child FILE`.
+        std::fs::write(args.get(at + 1).ok_or("--save needs a path")?, &bytes)?;
+        return Ok(());
+    }
 
     let path = std::env::temp_dir().join(format!("rxdist-history-bench-{}.zst", std::process::id()));
     std::fs::write(&path, &bytes)?;
