@@ -7,7 +7,6 @@
 
 use std::time::Instant;
 
-
 use rxdist::junit::Outcome;
 use rxdist::timings::{Estimator, History, Observation, Retention, store};
 
@@ -46,7 +45,11 @@ fn run(ids: &[String], noise: &mut Noise) -> Vec<Observation> {
     ids.iter()
         .map(|id| {
             let r = noise.next();
-            let outcome = if r % 97 == 0 { Outcome::Failed } else { Outcome::Passed };
+            let outcome = if r % 97 == 0 {
+                Outcome::Failed
+            } else {
+                Outcome::Passed
+            };
             Observation {
                 id: id.clone(),
                 seconds: Some((r % 5_000_000) as f64 / 1e6),
@@ -85,15 +88,23 @@ fn child(path: &str) -> Result<(), Box<dyn std::error::Error>> {
     let before = peak_rss_mib().unwrap_or(0.0);
     let (history, wall, cpu) = timed(|| store::decode(&bytes));
     let history = history?;
-    println!("decode:          {wall:>8.3} s wall {cpu:>7.3} s cpu  ({} tests)", history.len());
+    println!(
+        "decode:          {wall:>8.3} s wall {cpu:>7.3} s cpu  ({} tests)",
+        history.len()
+    );
     let after_decode = peak_rss_mib().unwrap_or(0.0);
     let (estimator, wall, cpu) = timed(|| Estimator::new(&history));
     println!("Estimator::new:  {wall:>8.3} s wall {cpu:>7.3} s cpu");
     let ids = history.ids();
     let (total, wall, cpu) = timed(|| {
         let unknown = ids.iter().map(|id| format!("{id}_new"));
-        ids.iter().map(|id| estimator.estimate(id).micros).sum::<u64>()
-            + unknown.take(10_000).map(|id| estimator.estimate(&id).micros).sum::<u64>()
+        ids.iter()
+            .map(|id| estimator.estimate(id).micros)
+            .sum::<u64>()
+            + unknown
+                .take(10_000)
+                .map(|id| estimator.estimate(&id).micros)
+                .sum::<u64>()
     });
     println!(
         "estimate all:    {wall:>8.3} s wall {cpu:>7.3} s cpu  (1,010,000 ids, sum {:.0} s)",
@@ -121,15 +132,21 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let (_, _, cpu) = timed(|| history.record(&observations, Retention::default()));
         record_secs.push(cpu);
     }
-    println!("record (x3):     {record_secs:.3?} s cpu  ({} tests)", history.len());
+    println!(
+        "record (x3):     {record_secs:.3?} s cpu  ({} tests)",
+        history.len()
+    );
 
     let (bytes, wall, cpu) = timed(|| store::encode(&history));
     let bytes = bytes?;
     let again = store::encode(&history)?;
-    println!("encode:          {wall:>8.3} s wall {cpu:>7.3} s cpu  (byte-identical on re-encode: {})", bytes == again);
+    println!(
+        "encode:          {wall:>8.3} s wall {cpu:>7.3} s cpu  (byte-identical on re-encode: {})",
+        bytes == again
+    );
     println!(
         "encoded size:    {:>8.1} MiB  ({:.1} bytes per test)",
-        bytes.len() as f64 / (1 << 20) as f64,
+        bytes.len() as f64 / f64::from(1 << 20),
         bytes.len() as f64 / TESTS as f64
     );
     println!("digest:          {}", store::digest(&bytes)?);
@@ -140,7 +157,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         return Ok(());
     }
 
-    let path = std::env::temp_dir().join(format!("rxdist-history-bench-{}.zst", std::process::id()));
+    let path =
+        std::env::temp_dir().join(format!("rxdist-history-bench-{}.zst", std::process::id()));
     std::fs::write(&path, &bytes)?;
     let status = std::process::Command::new(std::env::current_exe()?)
         .arg("--decode-child")

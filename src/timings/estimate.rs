@@ -6,11 +6,9 @@
 //! pathological test should not make every new neighbour look slow. All statistics are
 //! computed once in [`Estimator::new`] so that estimating is one or two hash lookups.
 
-use std::collections::HashMap;
-
 use super::History;
-use super::history::{median_micros, to_micros};
-use crate::identity::file_key;
+use super::hash::IdMap;
+use super::history::{median_micros, split_id, to_micros};
 
 /// No estimate is below this: a zero-cost test would be free to pile onto any shard, and below
 /// a millisecond the difference does not matter for balancing.
@@ -48,9 +46,9 @@ pub struct Estimate {
 pub struct Estimator<'h> {
     history: &'h History,
     /// Median test estimate per file key.
-    files: HashMap<&'h str, u64>,
+    files: IdMap<&'h str, u64>,
     /// Median test estimate per directory, over every test below it at any depth.
-    directories: HashMap<&'h str, u64>,
+    directories: IdMap<&'h str, u64>,
     /// Median test estimate over the whole history; `None` when nothing was ever timed.
     global: Option<u64>,
 }
@@ -69,38 +67,41 @@ fn ancestors(file: &str) -> impl Iterator<Item = &str> {
 impl<'h> Estimator<'h> {
     /// Builds the estimator (precomputes file and directory statistics).
     pub fn new(history: &'h History) -> Self {
-        let mut per_file: HashMap<&'h str, Vec<u64>> = HashMap::new();
-        for (id, entry) in &history.tests {
-            if entry.samples > 0 {
-                per_file
-                    .entry(file_key(id))
-                    .or_default()
-                    .push(to_micros(entry.seconds));
+        let mut files: IdMap<&'h str, u64> = IdMap::default();
+        let mut per_directory: IdMap<&'h str, Vec<u64>> = IdMap::default();
+        let mut all: Vec<u64> = Vec::with_capacity(history.len());
+        let mut values: Vec<u64> = Vec::new();
+        for (file, tests) in &history.files {
+            values.clear();
+            values.extend(
+                tests
+                    .tests
+                    .values()
+                    .filter(|entry| entry.samples > 0)
+                    .map(|entry| to_micros(entry.seconds)),
+            );
+            if values.is_empty() {
+                continue;
             }
-        }
-        // Grouping by file first means one lookup per (file, ancestor) rather than per
-        // (test, ancestor).
-        let mut per_directory: HashMap<&'h str, Vec<u64>> = HashMap::new();
-        let mut all: Vec<u64> = Vec::with_capacity(history.tests.len());
-        for (&file, values) in &per_file {
             for dir in ancestors(file) {
                 per_directory
                     .entry(dir)
                     .or_default()
-                    .extend_from_slice(values);
+                    .extend_from_slice(&values);
             }
-            all.extend_from_slice(values);
+            all.extend_from_slice(&values);
+            if let Some(median) = median_micros(&mut values) {
+                files.insert(file, median);
+            }
         }
-        let medians = |groups: HashMap<&'h str, Vec<u64>>| -> HashMap<&'h str, u64> {
-            groups
-                .into_iter()
-                .filter_map(|(key, mut values)| Some((key, median_micros(&mut values)?)))
-                .collect()
-        };
+        let directories = per_directory
+            .into_iter()
+            .filter_map(|(dir, mut values)| Some((dir, median_micros(&mut values)?)))
+            .collect();
         Estimator {
             history,
-            files: medians(per_file),
-            directories: medians(per_directory),
+            files,
+            directories,
             global: median_micros(&mut all),
         }
     }
@@ -117,10 +118,15 @@ impl<'h> Estimator<'h> {
                 source: EstimateSource::Default,
             };
         };
-        if let Some(seconds) = self.history.get(id).and_then(|test| test.seconds()) {
-            return derived(to_micros(seconds), EstimateSource::Known);
+        let (file, rest) = split_id(id);
+        let known = self
+            .history
+            .files
+            .get(file)
+            .and_then(|tests| tests.tests.get(rest));
+        if let Some(entry) = known.filter(|entry| entry.samples > 0) {
+            return derived(to_micros(entry.seconds), EstimateSource::Known);
         }
-        let file = file_key(id);
         if let Some(&micros) = self.files.get(file) {
             return derived(micros, EstimateSource::File);
         }

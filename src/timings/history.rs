@@ -7,13 +7,14 @@
 //! splits a file's setup cost off its first test when the run's order is known, and forgets
 //! tests that have not been seen for a while. Everything here is pure: no clock, no files.
 
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::VecDeque;
 use std::fmt;
+use std::hash::BuildHasherDefault;
 
 use serde::Serialize;
 use sha2::{Digest as _, Sha256};
 
-use crate::identity::file_key;
+use super::hash::IdMap;
 use crate::junit::Outcome;
 
 /// How many outcomes a test remembers.
@@ -283,17 +284,47 @@ pub struct Summary {
     pub flaky_tests: Vec<FlakySummary>,
 }
 
+/// The tests of one file key, and its setup cost.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub(super) struct FileTests {
+    /// The smoothed setup cost, once one was inferred.
+    pub(super) setup: Option<Smoothed>,
+    /// Tests by the rest of their id after the file key: `""` for an id that is its own file
+    /// key, else a string starting with `::`.
+    pub(super) tests: IdMap<Box<str>, TestEntry>,
+}
+
 /// The timing history.
+///
+/// Tests are grouped by file key: each key is stored once rather than in every id (a third of
+/// the memory of a typical pytest history), and the per-file tables are small, so decoding
+/// fills them while they are in cache and estimating finds a file's statistics in one place.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct History {
     /// How many runs were recorded; also the number of the latest run.
     pub(super) runs: u64,
-    /// Tests by id. A hash map: the planner looks up every collected test.
-    pub(super) tests: HashMap<Box<str>, TestEntry>,
-    /// Setup costs by file key, only for files whose setup was ever inferred.
-    pub(super) setups: HashMap<Box<str>, Smoothed>,
+    /// Tests by file key. A file key is only present while it has tests.
+    pub(super) files: IdMap<Box<str>, FileTests>,
+    /// How many tests `files` holds, kept so that [`History::len`] is cheap.
+    pub(super) test_count: usize,
     /// Digests of the latest recorded runs, oldest first.
     pub(super) recent_runs: VecDeque<[u8; 32]>,
+}
+
+/// Splits an id into its file key and the rest (`""` or `"::…"`), exactly as
+/// [`crate::identity::file_key`] does. It scans for `:` bytes instead of searching for the
+/// two-byte pattern, which matters when a million ids are split on every load.
+pub(super) fn split_id(id: &str) -> (&str, &str) {
+    let bytes = id.as_bytes();
+    let mut from = 0;
+    while let Some(offset) = bytes[from..].iter().position(|&b| b == b':') {
+        let at = from + offset;
+        if bytes.get(at + 1) == Some(&b':') {
+            return id.split_at(at);
+        }
+        from = at + 1;
+    }
+    (id, "")
 }
 
 /// Rounds seconds to whole microseconds: what the file stores, so that a history survives an
@@ -318,6 +349,8 @@ fn smooth(previous: f64, sample: f64, samples: u32) -> f64 {
 /// One test's merged observations within a run.
 struct Merged<'r> {
     id: &'r str,
+    file: &'r str,
+    suffix: &'r str,
     seconds: Option<f64>,
     outcome: Option<Outcome>,
 }
@@ -327,7 +360,8 @@ struct Merged<'r> {
 /// durations and ended with its last outcome.
 fn merge_duplicates(run: &[Observation]) -> Vec<Merged<'_>> {
     let mut merged: Vec<Merged<'_>> = Vec::with_capacity(run.len());
-    let mut index: HashMap<&str, usize> = HashMap::with_capacity(run.len());
+    let mut index: IdMap<&str, usize> =
+        IdMap::with_capacity_and_hasher(run.len(), BuildHasherDefault::default());
     for observation in run {
         let seconds = observation.seconds.filter(|s| s.is_finite() && *s >= 0.0);
         if let Some(&at) = index.get(observation.id.as_str()) {
@@ -339,8 +373,11 @@ fn merge_duplicates(run: &[Observation]) -> Vec<Merged<'_>> {
             entry.outcome = observation.outcome.or(entry.outcome);
         } else {
             index.insert(&observation.id, merged.len());
+            let (file, suffix) = split_id(&observation.id);
             merged.push(Merged {
                 id: &observation.id,
+                file,
+                suffix,
                 seconds,
                 outcome: observation.outcome,
             });
@@ -389,40 +426,38 @@ pub(super) fn median_micros(values: &mut [u64]) -> Option<u64> {
     Some(lower.midpoint(upper))
 }
 
-/// For each file whose setup cost this run reveals: the index (into the merged run) of its
-/// first test, and the setup sample in seconds.
-fn infer_setups(merged: &[Merged<'_>]) -> Vec<(usize, f64)> {
-    // Per file: the index of its first observed test and the indices of its timed tests.
-    let mut by_file: HashMap<&str, (usize, Vec<usize>)> = HashMap::new();
+/// The run's tests grouped by file key: files in order of first appearance, each with the
+/// indices (into the merged run) of its tests in execution order.
+fn group_by_file<'r>(merged: &[Merged<'r>]) -> Vec<(&'r str, Vec<usize>)> {
+    let mut group_of: IdMap<&str, usize> = IdMap::default();
+    let mut groups: Vec<(&str, Vec<usize>)> = Vec::new();
     for (index, m) in merged.iter().enumerate() {
-        let (_, timed) = by_file
-            .entry(file_key(m.id))
-            .or_insert_with(|| (index, Vec::new()));
-        if m.seconds.is_some() {
-            timed.push(index);
-        }
+        let group = *group_of.entry(m.file).or_insert_with(|| {
+            groups.push((m.file, Vec::new()));
+            groups.len() - 1
+        });
+        groups[group].1.push(index);
     }
-    let mut samples = Vec::new();
-    for (first, timed) in by_file.into_values() {
-        // The file's first observed test paid the setup; if it was not timed, nothing is known.
-        let Some(first_seconds) = merged[first].seconds else {
-            continue;
-        };
-        if timed.len() < MIN_TESTS_FOR_SETUP {
-            continue;
-        }
-        let mut others: Vec<u64> = timed
-            .iter()
-            .filter(|&&i| i != first)
-            .filter_map(|&i| merged[i].seconds.map(to_micros))
-            .collect();
-        let Some(typical) = median_micros(&mut others) else {
-            continue;
-        };
-        let setup = (first_seconds - typical as f64 / 1e6).max(0.0);
-        samples.push((first, round_micros(setup)));
+    groups
+}
+
+/// The setup cost one file's tests reveal in this run, in seconds: how much longer its first
+/// test took than the median of its other timed tests. `None` unless the first test and at
+/// least two others were timed.
+fn infer_setup(merged: &[Merged<'_>], tests: &[usize]) -> Option<f64> {
+    let (&first, others) = tests.split_first()?;
+    let first_seconds = merged[first].seconds?;
+    let mut others: Vec<u64> = others
+        .iter()
+        .filter_map(|&i| merged[i].seconds.map(to_micros))
+        .collect();
+    if others.len() + 1 < MIN_TESTS_FOR_SETUP {
+        return None;
     }
-    samples
+    let typical = median_micros(&mut others)?;
+    Some(round_micros(
+        (first_seconds - typical as f64 / 1e6).max(0.0),
+    ))
 }
 
 impl History {
@@ -450,7 +485,7 @@ impl History {
         retention: Retention,
         order: RunOrder,
     ) -> RecordReport {
-        let mut merged = merge_duplicates(run);
+        let merged = merge_duplicates(run);
         if merged.is_empty() {
             return RecordReport::default();
         }
@@ -464,56 +499,61 @@ impl History {
         self.runs += 1;
         let run_number = self.runs;
 
-        let setups = match order {
-            RunOrder::Execution => infer_setups(&merged),
-            RunOrder::Unknown => Vec::new(),
-        };
-        for (first, setup) in setups {
-            let m = &mut merged[first];
-            // The first test's own duration is what is left once the setup is paid.
-            m.seconds = m.seconds.map(|s| round_micros((s - setup).max(0.0)));
-            let file = file_key(m.id);
-            match self.setups.get_mut(file) {
-                Some(known) => {
-                    known.samples = known.samples.saturating_add(1);
-                    known.seconds = smooth(known.seconds, setup, known.samples);
-                }
-                None => {
-                    self.setups.insert(
-                        file.into(),
-                        Smoothed {
-                            seconds: setup,
-                            samples: 1,
-                        },
-                    );
-                }
-            }
-        }
-
         let mut report = RecordReport::default();
-        for m in &merged {
-            let entry = if let Some(entry) = self.tests.get_mut(m.id) {
-                report.updated += 1;
-                entry
-            } else {
-                report.added += 1;
-                let fresh = TestEntry {
-                    seconds: 0.0,
-                    last_seen: run_number,
-                    samples: 0,
-                    recent: RecentOutcomes::EMPTY,
-                };
-                self.tests.entry(m.id.into()).or_insert(fresh)
+        for (file, indices) in group_by_file(&merged) {
+            let tests = self.files.entry(file.into()).or_default();
+            let setup = match order {
+                RunOrder::Execution => infer_setup(&merged, &indices),
+                RunOrder::Unknown => None,
             };
-            if let Some(seconds) = m.seconds {
-                entry.samples = entry.samples.saturating_add(1);
-                entry.seconds = smooth(entry.seconds, seconds, entry.samples);
+            if let Some(setup) = setup {
+                tests.setup = Some(match tests.setup {
+                    Some(known) => {
+                        let samples = known.samples.saturating_add(1);
+                        Smoothed {
+                            seconds: smooth(known.seconds, setup, samples),
+                            samples,
+                        }
+                    }
+                    None => Smoothed {
+                        seconds: setup,
+                        samples: 1,
+                    },
+                });
             }
-            if let Some(outcome) = m.outcome {
-                entry.recent.push(outcome);
+            for (position, &index) in indices.iter().enumerate() {
+                let m = &merged[index];
+                let mut seconds = m.seconds;
+                if position == 0 {
+                    if let Some(setup) = setup {
+                        // The first test's own duration is what is left once the setup is paid.
+                        seconds = seconds.map(|s| round_micros((s - setup).max(0.0)));
+                    }
+                }
+                let entry = if let Some(entry) = tests.tests.get_mut(m.suffix) {
+                    report.updated += 1;
+                    entry
+                } else {
+                    report.added += 1;
+                    let fresh = TestEntry {
+                        seconds: 0.0,
+                        last_seen: run_number,
+                        samples: 0,
+                        recent: RecentOutcomes::EMPTY,
+                    };
+                    tests.tests.entry(m.suffix.into()).or_insert(fresh)
+                };
+                if let Some(seconds) = seconds {
+                    entry.samples = entry.samples.saturating_add(1);
+                    entry.seconds = smooth(entry.seconds, seconds, entry.samples);
+                }
+                if let Some(outcome) = m.outcome {
+                    entry.recent.push(outcome);
+                }
+                entry.last_seen = run_number;
             }
-            entry.last_seen = run_number;
         }
+        self.test_count += report.added;
 
         report.dropped = self.apply_retention(retention);
         if self.recent_runs.len() == REMEMBERED_RUNS {
@@ -523,20 +563,19 @@ impl History {
         report
     }
 
-    /// Drops tests unseen for too long and setups of files with no test left; returns how
-    /// many tests were dropped.
+    /// Drops tests unseen for too long, and files (with their setup) left without tests;
+    /// returns how many tests were dropped.
     fn apply_retention(&mut self, retention: Retention) -> usize {
         let max_unseen = u64::from(retention.max_unseen_runs.max(1));
         let runs = self.runs;
-        let before = self.tests.len();
-        self.tests
-            .retain(|_, entry| runs.saturating_sub(entry.last_seen) < max_unseen);
-        let dropped = before - self.tests.len();
-        if dropped > 0 && !self.setups.is_empty() {
-            let live: HashSet<&str> = self.tests.keys().map(|id| file_key(id)).collect();
-            self.setups.retain(|file, _| live.contains(&**file));
-        }
-        dropped
+        let before = self.test_count;
+        self.files.retain(|_, file| {
+            file.tests
+                .retain(|_, entry| runs.saturating_sub(entry.last_seen) < max_unseen);
+            !file.tests.is_empty()
+        });
+        self.test_count = self.files.values().map(|file| file.tests.len()).sum();
+        before - self.test_count
     }
 
     /// How many runs were recorded. Run numbers (see [`TestView::last_seen`]) count from 1.
@@ -546,86 +585,95 @@ impl History {
 
     /// How many tests the history knows.
     pub fn len(&self) -> usize {
-        self.tests.len()
+        self.test_count
     }
 
     /// Whether the history knows no test.
     pub fn is_empty(&self) -> bool {
-        self.tests.is_empty()
+        self.test_count == 0
     }
 
     /// Whether the history knows `id`.
     pub fn contains(&self, id: &str) -> bool {
-        self.tests.contains_key(id)
+        self.entry(id).is_some()
+    }
+
+    fn entry(&self, id: &str) -> Option<&TestEntry> {
+        let (file, rest) = split_id(id);
+        self.files.get(file)?.tests.get(rest)
     }
 
     /// What the history knows about `id`.
     pub fn get(&self, id: &str) -> Option<TestView> {
-        self.tests.get(id).map(|&entry| TestView { entry })
+        self.entry(id).map(|&entry| TestView { entry })
     }
 
     /// The smoothed setup cost of a file key in seconds, if it was ever inferred.
     pub fn file_setup(&self, file: &str) -> Option<f64> {
-        self.setups.get(file).map(|s| s.seconds)
+        self.files.get(file)?.setup.map(|s| s.seconds)
     }
 
     /// All test ids, sorted.
-    pub fn ids(&self) -> Vec<&str> {
-        let mut ids: Vec<&str> = self.tests.keys().map(|id| &**id).collect();
-        ids.sort_unstable();
-        ids
+    pub fn ids(&self) -> Vec<String> {
+        self.iter().map(|(id, _)| id).collect()
     }
 
     /// All tests with what is known about them, sorted by id.
-    pub fn iter(&self) -> impl ExactSizeIterator<Item = (&str, TestView)> {
-        let mut tests: Vec<(&str, TestView)> = self
-            .tests
-            .iter()
-            .map(|(id, &entry)| (&**id, TestView { entry }))
-            .collect();
-        tests.sort_unstable_by(|a, b| a.0.cmp(b.0));
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = (String, TestView)> {
+        let mut tests: Vec<(String, TestView)> = Vec::with_capacity(self.test_count);
+        for (file, tests_of_file) in &self.files {
+            for (rest, &entry) in &tests_of_file.tests {
+                tests.push(([&**file, &**rest].concat(), TestView { entry }));
+            }
+        }
+        tests.sort_unstable_by(|a, b| a.0.cmp(&b.0));
         tests.into_iter()
     }
 
     /// Summarises the history, listing at most `top` tests, files and flaky tests.
     pub fn summary(&self, top: usize) -> Summary {
         // Sums are taken in integer microseconds so the result does not depend on hash order.
-        let mut files: HashMap<&str, (u64, usize)> = HashMap::new();
-        let mut timed: Vec<(u64, &str, u32)> = Vec::new();
-        let mut flaky: Vec<(usize, &str, RecentOutcomes)> = Vec::new();
-        for (id, entry) in &self.tests {
-            let file = files.entry(file_key(id)).or_default();
-            file.1 += 1;
-            if entry.samples > 0 {
-                let micros = to_micros(entry.seconds);
-                file.0 += micros;
-                timed.push((micros, id, entry.samples));
+        // Items keep (file, rest) pairs; ids are only joined for the few that are listed.
+        let mut files: Vec<(u64, u64, &str, usize)> = Vec::with_capacity(self.files.len());
+        let mut timed: Vec<(u64, (&str, &str), u32)> = Vec::new();
+        let mut flaky: Vec<(usize, (&str, &str), RecentOutcomes)> = Vec::new();
+        let mut total: u64 = 0;
+        for (file, tests) in &self.files {
+            let setup = tests.setup.map_or(0, |s| to_micros(s.seconds));
+            let mut file_total = setup;
+            for (rest, entry) in &tests.tests {
+                let id = (&**file, &**rest);
+                if entry.samples > 0 {
+                    let micros = to_micros(entry.seconds);
+                    file_total += micros;
+                    timed.push((micros, id, entry.samples));
+                }
+                if entry.recent.is_flaky() {
+                    let failures = entry.recent.iter().filter(|o| o.is_failure()).count();
+                    flaky.push((failures, id, entry.recent));
+                }
             }
-            if entry.recent.is_flaky() {
-                let failures = entry.recent.iter().filter(|o| o.is_failure()).count();
-                flaky.push((failures, id, entry.recent));
-            }
+            total += file_total;
+            files.push((file_total, setup, file, tests.tests.len()));
         }
-        let setup_micros: u64 = self.setups.values().map(|s| to_micros(s.seconds)).sum();
-        let tests_micros: u64 = timed.iter().map(|t| t.0).sum();
+        // Comparing (file, rest) pairs orders like the joined ids would, except across file
+        // keys where one is a prefix of another; joining for the comparison keeps it exact.
+        let by_id = |a: (&str, &str), b: (&str, &str)| {
+            a.0.bytes()
+                .chain(a.1.bytes())
+                .cmp(b.0.bytes().chain(b.1.bytes()))
+        };
+        let join = |(file, rest): (&str, &str)| [file, rest].concat();
 
-        let slowest_tests = top_n(&mut timed, top, |a, b| b.0.cmp(&a.0).then(a.1.cmp(b.1)))
+        let slowest_tests = top_n(&mut timed, top, |a, b| b.0.cmp(&a.0).then(by_id(a.1, b.1)))
             .iter()
             .map(|&(micros, id, samples)| TestSummary {
-                id: id.to_owned(),
+                id: join(id),
                 seconds: micros as f64 / 1e6,
                 samples,
             })
             .collect();
-
-        let mut by_file: Vec<(u64, u64, &str, usize)> = files
-            .iter()
-            .map(|(&file, &(micros, count))| {
-                let setup = self.setups.get(file).map_or(0, |s| to_micros(s.seconds));
-                (micros + setup, setup, file, count)
-            })
-            .collect();
-        let slowest_files = top_n(&mut by_file, top, |a, b| b.0.cmp(&a.0).then(a.2.cmp(b.2)))
+        let slowest_files = top_n(&mut files, top, |a, b| b.0.cmp(&a.0).then(a.2.cmp(b.2)))
             .iter()
             .map(|&(micros, setup, file, tests)| FileSummary {
                 file: file.to_owned(),
@@ -634,21 +682,20 @@ impl History {
                 tests,
             })
             .collect();
-
         let flaky_count = flaky.len();
-        let flaky_tests = top_n(&mut flaky, top, |a, b| b.0.cmp(&a.0).then(a.1.cmp(b.1)))
+        let flaky_tests = top_n(&mut flaky, top, |a, b| b.0.cmp(&a.0).then(by_id(a.1, b.1)))
             .iter()
             .map(|&(_, id, recent)| FlakySummary {
-                id: id.to_owned(),
+                id: join(id),
                 recent: recent.to_string(),
             })
             .collect();
 
         Summary {
             runs: self.runs,
-            tests: self.tests.len(),
-            files: files.len(),
-            total_seconds: (tests_micros + setup_micros) as f64 / 1e6,
+            tests: self.test_count,
+            files: self.files.len(),
+            total_seconds: total as f64 / 1e6,
             slowest_tests,
             slowest_files,
             flaky_count,
@@ -973,14 +1020,14 @@ mod tests {
         assert!(history.contains("a.py::y") && !history.contains("a.py::z"));
         assert!(history.get("nope").is_none());
         assert_eq!(history.ids(), ["a.py", "a.py::y", "b.py::x"]);
-        let listed: Vec<(&str, Option<f64>)> =
+        let listed: Vec<(String, Option<f64>)> =
             history.iter().map(|(id, t)| (id, t.seconds())).collect();
         assert_eq!(
             listed,
             [
-                ("a.py", Some(3.0)),
-                ("a.py::y", Some(2.0)),
-                ("b.py::x", Some(1.0))
+                ("a.py".to_owned(), Some(3.0)),
+                ("a.py::y".to_owned(), Some(2.0)),
+                ("b.py::x".to_owned(), Some(1.0))
             ]
         );
     }

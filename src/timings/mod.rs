@@ -7,6 +7,7 @@
 //! zstd-compressed, versioned file with a sha256 content digest.
 
 mod estimate;
+mod hash;
 mod history;
 mod import;
 pub mod store;

@@ -60,6 +60,13 @@ fn build(runs: &[(Vec<Observation>, bool)], max_unseen_runs: u32) -> History {
 
 proptest! {
     #[test]
+    fn ids_split_like_identity_file_key(id in "[a:/.]{0,12}") {
+        let (file, rest) = super::history::split_id(&id);
+        prop_assert_eq!(file, crate::identity::file_key(&id));
+        prop_assert_eq!([file, rest].concat(), id);
+    }
+
+    #[test]
     fn store_round_trips((runs, retention) in runs()) {
         let history = build(&runs, retention);
         let bytes = store::encode(&history).expect("encode");
@@ -80,7 +87,7 @@ proptest! {
     fn estimates_are_at_least_a_millisecond((runs, retention) in runs(), probes in prop::collection::vec(id(), 1..20)) {
         let history = build(&runs, retention);
         let estimator = Estimator::new(&history);
-        for id in history.ids().into_iter().map(str::to_owned).chain(probes) {
+        for id in history.ids().into_iter().chain(probes) {
             prop_assert!(estimator.estimate(&id).micros >= MIN_ESTIMATE_MICROS, "{}", id);
         }
     }
@@ -90,6 +97,6 @@ proptest! {
         let history = build(&runs, retention);
         let union: BTreeSet<&str> = runs.iter().flat_map(|(run, _)| run.iter().map(|o| o.id.as_str())).collect();
         prop_assert!(history.len() <= union.len());
-        prop_assert!(history.ids().iter().all(|id| union.contains(id)));
+        prop_assert!(history.ids().iter().all(|id| union.contains(id.as_str())));
     }
 }

@@ -14,7 +14,7 @@
 //! Encoding and decoding work on bytes; the caller reads files and writes them atomically.
 
 use std::borrow::Cow;
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::fmt::{self, Write as _};
 use std::io::Read as _;
 
@@ -23,8 +23,10 @@ use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor
 use sha2::{Digest as _, Sha256};
 
 use super::History;
-use super::history::{REMEMBERED_RUNS, RecentOutcomes, Smoothed, TestEntry, round_micros};
-use crate::identity::file_key;
+use super::hash::IdMap;
+use super::history::{
+    FileTests, REMEMBERED_RUNS, RecentOutcomes, Smoothed, TestEntry, round_micros,
+};
 
 /// The format version this rxdist writes and reads.
 pub const FORMAT_VERSION: u16 = 1;
@@ -275,22 +277,19 @@ fn write_json_str(out: &mut String, s: &str) -> fmt::Result {
 
 /// Writes the JSON document: one line per test row so a human can page through it.
 fn write_document(history: &History, out: &mut String) -> fmt::Result {
-    // Sorted by file key, then by the rest of the id: rows of one file are contiguous.
-    let mut rows: Vec<(&str, &str, &TestEntry)> = history
-        .tests
+    // Files sorted by key, tests within a file by the rest of their id.
+    let mut files: Vec<(&str, &FileTests)> = history
+        .files
         .iter()
-        .map(|(id, entry)| {
-            let file = file_key(id);
-            (file, &id[file.len()..], entry)
-        })
+        .map(|(file, tests)| (&**file, tests))
         .collect();
-    rows.sort_unstable_by(|a, b| a.0.cmp(b.0).then(a.1.cmp(b.1)));
+    files.sort_unstable_by(|a, b| a.0.cmp(b.0));
 
     writeln!(
         out,
         "{{\"format\":\"{FORMAT_NAME}\",\"version\":{FORMAT_VERSION},\"runs\":{},\"test_count\":{},",
         history.runs,
-        rows.len()
+        history.len()
     )?;
     out.push_str("\"test_columns\":[");
     for (i, column) in TEST_COLUMNS.iter().enumerate() {
@@ -306,28 +305,23 @@ fn write_document(history: &History, out: &mut String) -> fmt::Result {
         out.push('"');
     }
     out.push_str("],\n\"files\":{");
-    let mut rows = rows.as_slice();
-    let mut first_file = true;
-    while let Some(&(file, _, _)) = rows.first() {
-        let end = rows
-            .iter()
-            .position(|row| row.0 != file)
-            .unwrap_or(rows.len());
-        let (group, rest) = rows.split_at(end);
-        rows = rest;
-        out.push_str(if first_file { "\n" } else { ",\n" });
-        first_file = false;
+    let mut rows: Vec<(&str, &TestEntry)> = Vec::new();
+    for (i, &(file, tests)) in files.iter().enumerate() {
+        out.push_str(if i > 0 { ",\n" } else { "\n" });
         write_json_str(out, file)?;
         out.push_str(":{");
-        if let Some(setup) = history.setups.get(file) {
+        if let Some(setup) = tests.setup {
             write!(
                 out,
                 "\"setup\":{{\"seconds\":{},\"samples\":{}}},",
                 setup.seconds, setup.samples
             )?;
         }
+        rows.clear();
+        rows.extend(tests.tests.iter().map(|(rest, entry)| (&**rest, entry)));
+        rows.sort_unstable_by(|a, b| a.0.cmp(b.0));
         out.push_str("\"tests\":[");
-        for (i, (_, suffix, entry)) in group.iter().enumerate() {
+        for (i, (suffix, entry)) in rows.iter().enumerate() {
             out.push_str(if i > 0 { ",\n[" } else { "\n[" });
             write_json_str(out, suffix)?;
             write!(
@@ -413,12 +407,7 @@ impl<'de> Visitor<'de> for DocumentVisitor {
                     version_seen = true;
                 }
                 "runs" => history.runs = map.next_value()?,
-                "test_count" => {
-                    let count: usize = map.next_value()?;
-                    // A capacity hint only: never trust it beyond what the document could hold.
-                    history.tests.reserve(count.min(1 << 24));
-                    declared_count = Some(count);
-                }
+                "test_count" => declared_count = Some(map.next_value::<usize>()?),
                 "recent_runs" => history.recent_runs = map.next_value_seed(RecentRunsSeed)?,
                 "files" => map.next_value_seed(FilesSeed {
                     history: &mut history,
@@ -432,17 +421,23 @@ impl<'de> Visitor<'de> for DocumentVisitor {
             return Err(de::Error::custom("the format or version key is missing"));
         }
         if let Some(count) = declared_count {
-            if count != history.tests.len() {
+            if count != history.test_count {
                 return Err(de::Error::custom(format_args!(
                     "test_count says {count} but the document holds {}",
-                    history.tests.len()
+                    history.test_count
                 )));
             }
         }
-        if let Some(late) = history.tests.values().find(|t| t.last_seen > history.runs) {
+        let latest = history
+            .files
+            .values()
+            .flat_map(|file| file.tests.values())
+            .map(|test| test.last_seen)
+            .max();
+        if let Some(late) = latest.filter(|&late| late > history.runs) {
             return Err(de::Error::custom(format_args!(
-                "a test was last seen in run {} but only {} runs were recorded",
-                late.last_seen, history.runs
+                "a test was last seen in run {late} but only {} runs were recorded",
+                history.runs
             )));
         }
         Ok(history)
@@ -510,16 +505,24 @@ impl<'de> Visitor<'de> for FilesSeed<'_> {
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
         while let Some(file) = map.next_key::<Text<'de>>()? {
-            if file.0.contains("::") {
+            let file = &*file.0;
+            if file.contains("::") {
                 return Err(de::Error::custom(format_args!(
-                    "file key {:?} contains \"::\"",
-                    file.0
+                    "file key {file:?} contains \"::\""
                 )));
             }
-            map.next_value_seed(FileSeed {
-                file: &file.0,
-                history: self.history,
-            })?;
+            let tests = map.next_value_seed(FileSeed { file })?;
+            if tests.tests.is_empty() {
+                return Err(de::Error::custom(format_args!(
+                    "file key {file:?} has no tests"
+                )));
+            }
+            self.history.test_count += tests.tests.len();
+            if self.history.files.insert(file.into(), tests).is_some() {
+                return Err(de::Error::custom(format_args!(
+                    "file key {file:?} appears twice"
+                )));
+            }
         }
         Ok(())
     }
@@ -527,57 +530,47 @@ impl<'de> Visitor<'de> for FilesSeed<'_> {
 
 struct FileSeed<'a> {
     file: &'a str,
-    history: &'a mut History,
 }
 
 impl<'de> DeserializeSeed<'de> for FileSeed<'_> {
-    type Value = ();
+    type Value = FileTests;
 
-    fn deserialize<D: de::Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+    fn deserialize<D: de::Deserializer<'de>>(self, deserializer: D) -> Result<FileTests, D::Error> {
         deserializer.deserialize_map(self)
     }
 }
 
 impl<'de> Visitor<'de> for FileSeed<'_> {
-    type Value = ();
+    type Value = FileTests;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("a file object with tests")
     }
 
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<FileTests, A::Error> {
+        let mut file = FileTests::default();
         while let Some(key) = map.next_key::<Text<'de>>()? {
             match &*key.0 {
                 "setup" => {
                     let setup: SetupDoc = map.next_value()?;
-                    let seconds = seconds(setup.seconds)?;
                     if setup.samples == 0 {
                         return Err(de::Error::custom("a setup cost has 0 samples"));
                     }
-                    let previous = self.history.setups.insert(
-                        self.file.into(),
-                        Smoothed {
-                            seconds,
-                            samples: setup.samples,
-                        },
-                    );
-                    if previous.is_some() {
-                        return Err(de::Error::custom(format_args!(
-                            "file key {:?} appears twice",
-                            self.file
-                        )));
-                    }
+                    file.setup = Some(Smoothed {
+                        seconds: seconds(setup.seconds)?,
+                        samples: setup.samples,
+                    });
                 }
                 "tests" => map.next_value_seed(TestsSeed {
                     file: self.file,
-                    tests: &mut self.history.tests,
+                    tests: &mut file.tests,
                 })?,
                 _ => {
                     map.next_value::<IgnoredAny>()?;
                 }
             }
         }
-        Ok(())
+        Ok(file)
     }
 }
 
@@ -590,7 +583,7 @@ struct SetupDoc {
 
 struct TestsSeed<'a> {
     file: &'a str,
-    tests: &'a mut HashMap<Box<str>, TestEntry>,
+    tests: &'a mut IdMap<Box<str>, TestEntry>,
 }
 
 impl<'de> DeserializeSeed<'de> for TestsSeed<'_> {
@@ -609,7 +602,6 @@ impl<'de> Visitor<'de> for TestsSeed<'_> {
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-        let mut id = String::new();
         while let Some(row) = seq.next_element::<Row<'de>>()? {
             let suffix = &*row.suffix.0;
             if !(suffix.is_empty() || suffix.starts_with("::")) {
@@ -618,9 +610,7 @@ impl<'de> Visitor<'de> for TestsSeed<'_> {
                     self.file
                 )));
             }
-            id.clear();
-            id.push_str(self.file);
-            id.push_str(suffix);
+            let id = format_args!("{}{suffix}", self.file);
             let recent = RecentOutcomes::from_letters(&row.recent.0)
                 .filter(|_| row.recent.0.len() <= super::history::RECENT_OUTCOMES)
                 .ok_or_else(|| {
@@ -639,7 +629,7 @@ impl<'de> Visitor<'de> for TestsSeed<'_> {
                 samples: row.samples,
                 recent,
             };
-            if self.tests.insert(id.as_str().into(), entry).is_some() {
+            if self.tests.insert(suffix.into(), entry).is_some() {
                 return Err(de::Error::custom(format_args!("test {id:?} appears twice")));
             }
         }
