@@ -229,6 +229,19 @@ fn read_header(bytes: &[u8]) -> Result<Header, StoreError> {
 /// Decompresses one zstd frame, reading at most `limit + 1` bytes so that a frame claiming or
 /// producing more cannot exhaust memory.
 fn decompress(frame: &[u8], limit: u64) -> Result<Vec<u8>, StoreError> {
+    // Bytes after the one frame would be ignored by the decoder; a file with some is damaged
+    // (or two writers raced), so say so rather than trust the first part.
+    if let Ok(size) = zstd::zstd_safe::find_frame_compressed_size(frame) {
+        if size != frame.len() {
+            return Err(StoreError::Decompress(std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                format!(
+                    "{} bytes follow the compressed document",
+                    frame.len() - size
+                ),
+            )));
+        }
+    }
     let declared = zstd::zstd_safe::get_frame_content_size(frame)
         .ok()
         .flatten();
@@ -807,6 +820,14 @@ mod tests {
                 "cut at {cut}: {error:?}"
             );
         }
+    }
+
+    #[test]
+    fn trailing_bytes_are_damage() {
+        let mut bytes = encode(&sample()).expect("encode");
+        bytes.extend_from_slice(b"junk");
+        let error = decode(&bytes).map(|_| ()).expect_err("trailing");
+        assert!(matches!(error, StoreError::Decompress(_)), "{error:?}");
     }
 
     #[test]
