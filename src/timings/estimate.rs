@@ -19,7 +19,8 @@ pub const MIN_ESTIMATE_MICROS: u64 = 1_000;
 pub const DEFAULT_ESTIMATE_MICROS: u64 = 1_000_000;
 
 /// Where an estimate came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
 pub enum EstimateSource {
     /// The test itself is in the history.
     Known,
@@ -34,7 +35,7 @@ pub enum EstimateSource {
 }
 
 /// An estimate in microseconds (never 0).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 pub struct Estimate {
     /// Estimated duration, excluding the file's setup cost.
     pub micros: u64,

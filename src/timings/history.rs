@@ -357,7 +357,8 @@ struct Merged<'r> {
 
 /// Merges duplicate ids of one run, keeping the order of first appearance. A test reported
 /// twice (a retry, or pytest's call failure plus teardown error) took the longest of its
-/// durations and ended with its last outcome.
+/// durations and ended with the last outcome reported for it. Keeping it this simple means a
+/// retried-then-passed test counts as passed, which the flaky list still catches across runs.
 fn merge_duplicates(run: &[Observation]) -> Vec<Merged<'_>> {
     let mut merged: Vec<Merged<'_>> = Vec::with_capacity(run.len());
     let mut index: IdMap<&str, usize> =
@@ -476,7 +477,8 @@ impl History {
     ///
     /// Duplicate ids within the run are merged (longest duration, last outcome). A run whose
     /// digest matches one of the last [`REMEMBERED_RUNS`] recorded runs changes nothing and
-    /// reports `already_recorded`. An empty run changes nothing either (it is not counted as a
+    /// reports `already_recorded`; the digest covers ids, durations in whole microseconds and
+    /// outcomes, not their order, so re-recording a report that was re-sorted is also caught. An empty run changes nothing either (it is not counted as a
     /// run, so it cannot age tests out). With [`RunOrder::Execution`] each file's setup cost is
     /// inferred from how much longer its first test took than its typical test.
     pub fn record_with(

@@ -21,6 +21,18 @@ pub enum ImportError {
          knapsack report"
     )]
     NotJson(#[source] serde_json::Error),
+    /// Python's `json` module writes `NaN` and `Infinity` for broken durations; JSON has
+    /// neither.
+    #[error(
+        "duration file has NaN or Infinity at line {line}, column {column}, which is not JSON \
+         (Python writes it for a broken duration); remove that entry or regenerate the file"
+    )]
+    NotFinite {
+        /// 1-based line of the literal.
+        line: usize,
+        /// 1-based column of the literal.
+        column: usize,
+    },
     /// The JSON is neither an object nor a list.
     #[error(
         "duration file holds {found}; expected an object of test id to seconds (pytest-split, \
@@ -78,7 +90,7 @@ pub fn read_durations_json(bytes: &[u8]) -> Result<Vec<(String, f64)>, ImportErr
     if let Some(failure) = failure {
         return Err(failure);
     }
-    let mut pairs = parsed.map_err(ImportError::NotJson)?;
+    let mut pairs = parsed.map_err(|error| not_json(bytes, error))?;
     // Stable, so equal ids stay in file order and the last one survives the dedup below.
     pairs.sort_by(|a, b| a.0.cmp(&b.0));
     let mut deduped: Vec<(String, f64)> = Vec::with_capacity(pairs.len());
@@ -89,6 +101,23 @@ pub fn read_durations_json(bytes: &[u8]) -> Result<Vec<(String, f64)>, ImportErr
         }
     }
     Ok(deduped)
+}
+
+/// Explains a parse error, recognising the `NaN`/`Infinity` literals Python emits.
+fn not_json(bytes: &[u8], error: serde_json::Error) -> ImportError {
+    let (line, column) = (error.line(), error.column());
+    let at = bytes
+        .split(|&b| b == b'\n')
+        .nth(line.saturating_sub(1))
+        .and_then(|text| text.get(column.saturating_sub(1)..));
+    match at {
+        Some(rest)
+            if error.is_syntax() && (rest.starts_with(b"NaN") || rest.starts_with(b"Infinity")) =>
+        {
+            ImportError::NotFinite { line, column }
+        }
+        _ => ImportError::NotJson(error),
+    }
 }
 
 /// Names a JSON value's kind for messages.
@@ -262,7 +291,15 @@ mod tests {
         let message = |json: &str| read(json).map(|_| ()).expect_err("invalid").to_string();
         assert!(matches!(read("nope"), Err(ImportError::NotJson(_))));
         assert!(matches!(
-            read(r#"{"a": NaN}"#),
+            read("{\"a\": 1,\n \"b\": NaN}"),
+            Err(ImportError::NotFinite { line: 2, column: 7 })
+        ));
+        assert!(matches!(
+            read(r#"[["a", -Infinity]]"#),
+            Err(ImportError::NotFinite { line: 1, column: 9 })
+        ));
+        assert!(matches!(
+            read(r#"{"a": Nope}"#),
             Err(ImportError::NotJson(_))
         ));
         assert!(matches!(

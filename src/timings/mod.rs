@@ -2,9 +2,14 @@
 //!
 //! A history holds per test a smoothed duration estimate, its sample count, recent outcomes and
 //! the run it was last seen in, and per file the fixed setup cost that lands on the file's first
-//! test. [`History::record`] folds one run's observations in; [`Estimator`] answers "how long
-//! will this test take" for known and unknown tests. The on-disk form ([`store`]) is one
-//! zstd-compressed, versioned file with a sha256 content digest.
+//! test. [`History::record`] folds one run's observations in ([`History::record_with`] and
+//! [`RunOrder::Unknown`] for imports, whose order says nothing about setup); [`Estimator`]
+//! answers "how long will this test take" for known and unknown tests;
+//! [`read_durations_json`] reads pytest-split and knapsack files. The on-disk form ([`store`])
+//! is one zstd-compressed, versioned file with a sha256 content digest.
+//!
+//! Nothing here touches files, the environment or the clock: callers pass bytes and
+//! observations in and get values out.
 
 mod estimate;
 mod hash;
