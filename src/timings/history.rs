@@ -1,13 +1,43 @@
 //! The history model and recording.
+//!
+//! A [`History`] maps each test id to a smoothed duration estimate, its sample count, its last
+//! ten outcomes and the run it was last seen in, and each file key to the fixed setup cost its
+//! first test pays. [`History::record`] folds one run in: it is idempotent (a run already
+//! recorded is recognised by its digest), smooths with an exponentially weighted moving average,
+//! splits a file's setup cost off its first test when the run's order is known, and forgets
+//! tests that have not been seen for a while. Everything here is pure: no clock, no files.
 
+use std::collections::VecDeque;
+use std::fmt;
+use std::hash::BuildHasherDefault;
+
+use serde::Serialize;
+use sha2::{Digest as _, Sha256};
+
+use super::hash::IdMap;
 use crate::junit::Outcome;
+
+/// How many outcomes a test remembers.
+pub const RECENT_OUTCOMES: usize = 10;
+
+/// How many run digests the history keeps to recognise a run recorded twice. CI retries of the
+/// recording step happen within minutes, so a window this size is plenty.
+pub const REMEMBERED_RUNS: usize = 64;
+
+/// The smallest smoothing weight: the newest sample always moves the estimate by at least 30%,
+/// so a test that got slower is noticed within a few runs.
+const MIN_ALPHA: f64 = 0.3;
+
+/// A file's setup cost is only inferred when the run timed at least this many of its tests: with
+/// fewer there is no trustworthy "typical test" to compare the first one against.
+const MIN_TESTS_FOR_SETUP: usize = 3;
 
 /// One test's result in one run.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Observation {
     /// The test id.
     pub id: String,
-    /// How long it took, when known.
+    /// How long it took, when known. Negative, NaN or infinite values are treated as unknown.
     pub seconds: Option<f64>,
     /// How it ended, when known (duration imports carry none).
     pub outcome: Option<Outcome>,
@@ -16,14 +46,29 @@ pub struct Observation {
 /// How long a history remembers.
 #[derive(Debug, Clone, Copy)]
 pub struct Retention {
-    /// A test not seen for this many recorded runs is dropped.
+    /// A test not seen for this many recorded runs is dropped. 0 is treated as 1: a test seen
+    /// in the run being recorded is never dropped.
     pub max_unseen_runs: u32,
 }
 
 impl Default for Retention {
     fn default() -> Self {
-        Retention { max_unseen_runs: 30 }
+        Retention {
+            max_unseen_runs: 30,
+        }
     }
+}
+
+/// Whether the observations of a run are in execution order.
+///
+/// Setup-cost inference needs to know which test of a file ran first; a `JUnit` report gives
+/// that, a duration import (pytest-split, knapsack) does not.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RunOrder {
+    /// Observations are in the order the tests ran: setup costs are inferred.
+    Execution,
+    /// The order means nothing: no setup cost is inferred.
+    Unknown,
 }
 
 /// What [`History::record`] did.
@@ -39,18 +84,1010 @@ pub struct RecordReport {
     pub dropped: usize,
 }
 
+/// The last few outcomes of a test, oldest first, packed into 32 bits.
+///
+/// Bits 28..32 hold the count, bits `2i..2i+2` the i-th outcome. A million tests each keep ten
+/// outcomes, so this is 4 bytes instead of a 24-byte `String` plus its heap block.
+#[derive(Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub struct RecentOutcomes(u32);
+
+impl RecentOutcomes {
+    const LEN_SHIFT: u32 = 28;
+
+    /// No outcomes.
+    pub const EMPTY: RecentOutcomes = RecentOutcomes(0);
+
+    /// How many outcomes are remembered (at most [`RECENT_OUTCOMES`]).
+    pub fn len(self) -> usize {
+        (self.0 >> Self::LEN_SHIFT) as usize
+    }
+
+    /// Whether no outcome is remembered.
+    pub fn is_empty(self) -> bool {
+        self.len() == 0
+    }
+
+    /// The outcome at `index` (0 is the oldest).
+    fn at(self, index: usize) -> Outcome {
+        match (self.0 >> (2 * index)) & 0b11 {
+            0 => Outcome::Passed,
+            1 => Outcome::Failed,
+            2 => Outcome::Error,
+            _ => Outcome::Skipped,
+        }
+    }
+
+    fn code(outcome: Outcome) -> u32 {
+        match outcome {
+            Outcome::Passed => 0,
+            Outcome::Failed => 1,
+            Outcome::Error => 2,
+            Outcome::Skipped => 3,
+        }
+    }
+
+    /// Appends the newest outcome, forgetting the oldest when full.
+    pub fn push(&mut self, outcome: Outcome) {
+        let mut len = self.len();
+        let mut bits = self.0 & ((1 << Self::LEN_SHIFT) - 1);
+        if len == RECENT_OUTCOMES {
+            bits >>= 2;
+            len -= 1;
+        }
+        bits |= Self::code(outcome) << (2 * len);
+        self.0 = bits | (((len + 1) as u32) << Self::LEN_SHIFT);
+    }
+
+    /// The outcomes, oldest first.
+    pub fn iter(self) -> impl ExactSizeIterator<Item = Outcome> {
+        (0..self.len()).map(move |index| self.at(index))
+    }
+
+    /// Whether the outcomes include both a pass and a failure or error.
+    pub fn is_flaky(self) -> bool {
+        let mut passed = false;
+        let mut failed = false;
+        for outcome in self.iter() {
+            passed |= outcome == Outcome::Passed;
+            failed |= outcome.is_failure();
+        }
+        passed && failed
+    }
+
+    /// Parses letters as written by [`fmt::Display`] (`"ppfp"`, oldest first). Only the last
+    /// [`RECENT_OUTCOMES`] letters are kept. `None` when a letter is not an outcome.
+    pub fn from_letters(letters: &str) -> Option<Self> {
+        let mut recent = RecentOutcomes::EMPTY;
+        for letter in letters.chars() {
+            recent.push(Outcome::from_letter(letter)?);
+        }
+        Some(recent)
+    }
+}
+
+impl fmt::Display for RecentOutcomes {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for outcome in self.iter() {
+            fmt::Write::write_char(f, outcome.letter())?;
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Debug for RecentOutcomes {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "RecentOutcomes(\"{self}\")")
+    }
+}
+
+/// What the history knows about one test. 24 bytes: it is stored a million times.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(super) struct TestEntry {
+    /// Smoothed duration in seconds, rounded to microseconds; meaningless when `samples == 0`.
+    pub(super) seconds: f64,
+    /// The run number this test was last observed in.
+    pub(super) last_seen: u64,
+    /// How many timed observations went into `seconds`.
+    pub(super) samples: u32,
+    /// Recent outcomes.
+    pub(super) recent: RecentOutcomes,
+}
+
+/// A smoothed value with its sample count (used for file setup costs).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(super) struct Smoothed {
+    /// Smoothed value in seconds, rounded to microseconds.
+    pub(super) seconds: f64,
+    /// How many samples went into it (at least 1).
+    pub(super) samples: u32,
+}
+
+/// A read-only view of one test in the history.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct TestView {
+    entry: TestEntry,
+}
+
+impl TestView {
+    /// The smoothed duration in seconds, or `None` when the test was never timed.
+    pub fn seconds(&self) -> Option<f64> {
+        (self.entry.samples > 0).then_some(self.entry.seconds)
+    }
+
+    /// How many timed observations the estimate is based on.
+    pub fn samples(&self) -> u32 {
+        self.entry.samples
+    }
+
+    /// The last outcomes, oldest first.
+    pub fn recent(&self) -> RecentOutcomes {
+        self.entry.recent
+    }
+
+    /// The run number the test was last observed in (see [`History::runs`]).
+    pub fn last_seen(&self) -> u64 {
+        self.entry.last_seen
+    }
+}
+
+/// One of the slowest tests in a [`Summary`].
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TestSummary {
+    /// The test id.
+    pub id: String,
+    /// The smoothed duration in seconds.
+    pub seconds: f64,
+    /// How many samples the estimate is based on.
+    pub samples: u32,
+}
+
+/// One of the slowest files in a [`Summary`].
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FileSummary {
+    /// The file key.
+    pub file: String,
+    /// Estimated seconds of all its timed tests plus its setup cost.
+    pub seconds: f64,
+    /// The setup cost part of `seconds`.
+    pub setup_seconds: f64,
+    /// How many tests of the file the history knows.
+    pub tests: usize,
+}
+
+/// A test whose recent outcomes include both a pass and a failure or error.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FlakySummary {
+    /// The test id.
+    pub id: String,
+    /// Its recent outcomes as letters, oldest first (`p`assed, `f`ailed, `e`rror, `s`kipped).
+    pub recent: String,
+}
+
 /// A summary for `rxdist timings show`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Summary {
+    /// How many runs were recorded.
+    pub runs: u64,
+    /// How many tests the history knows.
+    pub tests: usize,
+    /// How many distinct file keys those tests belong to.
+    pub files: usize,
+    /// Estimated seconds of all timed tests plus all setup costs: one serial run of everything.
+    pub total_seconds: f64,
+    /// The slowest tests, slowest first (ties by id).
+    pub slowest_tests: Vec<TestSummary>,
+    /// The slowest files including setup, slowest first (ties by file key).
+    pub slowest_files: Vec<FileSummary>,
+    /// How many tests are flaky.
+    pub flaky_count: usize,
+    /// Flaky tests with the most failures first (ties by id), at most the requested count.
+    pub flaky_tests: Vec<FlakySummary>,
+}
+
+/// The tests of one file key, and its setup cost.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct Summary {}
+pub(super) struct FileTests {
+    /// The smoothed setup cost, once one was inferred.
+    pub(super) setup: Option<Smoothed>,
+    /// Tests by the rest of their id after the file key: `""` for an id that is its own file
+    /// key, else a string starting with `::`.
+    pub(super) tests: IdMap<Box<str>, TestEntry>,
+}
 
 /// The timing history.
+///
+/// Tests are grouped by file key: each key is stored once rather than in every id (a third of
+/// the memory of a typical pytest history), and the per-file tables are small, so decoding
+/// fills them while they are in cache and estimating finds a file's statistics in one place.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct History {}
+pub struct History {
+    /// How many runs were recorded; also the number of the latest run.
+    pub(super) runs: u64,
+    /// Tests by file key. A file key is only present while it has tests.
+    pub(super) files: IdMap<Box<str>, FileTests>,
+    /// How many tests `files` holds, kept so that [`History::len`] is cheap.
+    pub(super) test_count: usize,
+    /// Digests of the latest recorded runs, oldest first.
+    pub(super) recent_runs: VecDeque<[u8; 32]>,
+}
+
+/// Splits an id into its file key and the rest (`""` or `"::…"`), exactly as
+/// [`crate::identity::file_key`] does. It scans for `:` bytes instead of searching for the
+/// two-byte pattern, which matters when a million ids are split on every load.
+pub(super) fn split_id(id: &str) -> (&str, &str) {
+    let bytes = id.as_bytes();
+    let mut from = 0;
+    while let Some(offset) = bytes[from..].iter().position(|&b| b == b':') {
+        let at = from + offset;
+        if bytes.get(at + 1) == Some(&b':') {
+            return id.split_at(at);
+        }
+        from = at + 1;
+    }
+    (id, "")
+}
+
+/// Rounds seconds to whole microseconds: what the file stores, so that a history survives an
+/// encode/decode round trip unchanged.
+pub(super) fn round_micros(seconds: f64) -> f64 {
+    (seconds * 1e6).round() / 1e6
+}
+
+/// Seconds to whole microseconds (saturating; inputs are finite and non-negative).
+pub(super) fn to_micros(seconds: f64) -> u64 {
+    (seconds * 1e6).round() as u64
+}
+
+/// One step of the moving average; `samples` counts the new sample too. The weight is
+/// `max(1/samples, 0.3)`: the first sample sets the value exactly, the next few average evenly,
+/// then the newest sample keeps a 30% say.
+fn smooth(previous: f64, sample: f64, samples: u32) -> f64 {
+    let alpha = (1.0 / f64::from(samples.max(1))).max(MIN_ALPHA);
+    round_micros(previous + alpha * (sample - previous))
+}
+
+/// One test's merged observations within a run.
+struct Merged<'r> {
+    id: &'r str,
+    file: &'r str,
+    suffix: &'r str,
+    seconds: Option<f64>,
+    outcome: Option<Outcome>,
+}
+
+/// Merges duplicate ids of one run, keeping the order of first appearance. A test reported
+/// twice (a retry, or pytest's call failure plus teardown error) took the longest of its
+/// durations and ended with the last outcome reported for it. Keeping it this simple means a
+/// retried-then-passed test counts as passed, which the flaky list still catches across runs.
+fn merge_duplicates(run: &[Observation]) -> Vec<Merged<'_>> {
+    let mut merged: Vec<Merged<'_>> = Vec::with_capacity(run.len());
+    let mut index: IdMap<&str, usize> =
+        IdMap::with_capacity_and_hasher(run.len(), BuildHasherDefault::default());
+    for observation in run {
+        let seconds = observation.seconds.filter(|s| s.is_finite() && *s >= 0.0);
+        if let Some(&at) = index.get(observation.id.as_str()) {
+            let entry = &mut merged[at];
+            entry.seconds = match (entry.seconds, seconds) {
+                (Some(a), Some(b)) => Some(a.max(b)),
+                (a, b) => a.or(b),
+            };
+            entry.outcome = observation.outcome.or(entry.outcome);
+        } else {
+            index.insert(&observation.id, merged.len());
+            let (file, suffix) = split_id(&observation.id);
+            merged.push(Merged {
+                id: &observation.id,
+                file,
+                suffix,
+                seconds,
+                outcome: observation.outcome,
+            });
+        }
+    }
+    merged
+}
+
+/// The digest of a run: sha256 over its observations sorted by id, durations in whole
+/// microseconds. Order does not matter, so a run recorded from a re-ordered report is still
+/// recognised.
+fn run_digest(merged: &[Merged<'_>]) -> [u8; 32] {
+    let mut sorted: Vec<&Merged<'_>> = merged.iter().collect();
+    sorted.sort_unstable_by(|a, b| a.id.cmp(b.id));
+    let mut hasher = Sha256::new();
+    hasher.update(b"rxdist-run\x01");
+    for m in sorted {
+        // Length-prefixed so that no two different runs hash the same byte stream.
+        hasher.update((m.id.len() as u64).to_le_bytes());
+        hasher.update(m.id.as_bytes());
+        match m.seconds {
+            Some(seconds) => {
+                hasher.update([1]);
+                hasher.update(to_micros(seconds).to_le_bytes());
+            }
+            None => hasher.update([0]),
+        }
+        hasher.update([m.outcome.map_or(b'-', |o| o.letter() as u8)]);
+    }
+    hasher.finalize().into()
+}
+
+/// The median of `values` (mean of the two middle ones for an even count); reorders `values`.
+/// `None` when empty.
+pub(super) fn median_micros(values: &mut [u64]) -> Option<u64> {
+    let n = values.len();
+    if n == 0 {
+        return None;
+    }
+    let (_, &mut upper, _) = values.select_nth_unstable(n / 2);
+    if n % 2 == 1 {
+        return Some(upper);
+    }
+    // The lower middle is the largest value left of the upper middle.
+    let lower = values[..n / 2].iter().copied().max().unwrap_or(upper);
+    Some(lower.midpoint(upper))
+}
+
+/// The run's tests grouped by file key: files in order of first appearance, each with the
+/// indices (into the merged run) of its tests in execution order.
+fn group_by_file<'r>(merged: &[Merged<'r>]) -> Vec<(&'r str, Vec<usize>)> {
+    let mut group_of: IdMap<&str, usize> = IdMap::default();
+    let mut groups: Vec<(&str, Vec<usize>)> = Vec::new();
+    for (index, m) in merged.iter().enumerate() {
+        let group = *group_of.entry(m.file).or_insert_with(|| {
+            groups.push((m.file, Vec::new()));
+            groups.len() - 1
+        });
+        groups[group].1.push(index);
+    }
+    groups
+}
+
+/// The setup cost one file's tests reveal in this run, in seconds: how much longer its first
+/// test took than the median of its other timed tests. `None` unless the first test and at
+/// least two others were timed.
+fn infer_setup(merged: &[Merged<'_>], tests: &[usize]) -> Option<f64> {
+    let (&first, others) = tests.split_first()?;
+    let first_seconds = merged[first].seconds?;
+    let mut others: Vec<u64> = others
+        .iter()
+        .filter_map(|&i| merged[i].seconds.map(to_micros))
+        .collect();
+    if others.len() + 1 < MIN_TESTS_FOR_SETUP {
+        return None;
+    }
+    let typical = median_micros(&mut others)?;
+    Some(round_micros(
+        (first_seconds - typical as f64 / 1e6).max(0.0),
+    ))
+}
 
 impl History {
-    /// Folds one run's observations (in execution order) into the history.
+    /// An empty history.
+    pub fn new() -> Self {
+        History::default()
+    }
+
+    /// Folds one run's observations, in execution order, into the history. Same as
+    /// [`History::record_with`] with [`RunOrder::Execution`].
     pub fn record(&mut self, run: &[Observation], retention: Retention) -> RecordReport {
-        let _ = (run, retention);
-        unimplemented!("owned by the timings work")
+        self.record_with(run, retention, RunOrder::Execution)
+    }
+
+    /// Folds one run's observations into the history.
+    ///
+    /// Duplicate ids within the run are merged (longest duration, last outcome). A run whose
+    /// digest matches one of the last [`REMEMBERED_RUNS`] recorded runs changes nothing and
+    /// reports `already_recorded`; the digest covers ids, durations in whole microseconds and
+    /// outcomes, not their order, so re-recording a report that was re-sorted is also caught. An empty run changes nothing either (it is not counted as a
+    /// run, so it cannot age tests out). With [`RunOrder::Execution`] each file's setup cost is
+    /// inferred from how much longer its first test took than its typical test.
+    pub fn record_with(
+        &mut self,
+        run: &[Observation],
+        retention: Retention,
+        order: RunOrder,
+    ) -> RecordReport {
+        let merged = merge_duplicates(run);
+        if merged.is_empty() {
+            return RecordReport::default();
+        }
+        let digest = run_digest(&merged);
+        if self.recent_runs.contains(&digest) {
+            return RecordReport {
+                already_recorded: true,
+                ..RecordReport::default()
+            };
+        }
+        self.runs += 1;
+        let run_number = self.runs;
+
+        let mut report = RecordReport::default();
+        for (file, indices) in group_by_file(&merged) {
+            let tests = self.files.entry(file.into()).or_default();
+            let setup = match order {
+                RunOrder::Execution => infer_setup(&merged, &indices),
+                RunOrder::Unknown => None,
+            };
+            if let Some(setup) = setup {
+                tests.setup = Some(match tests.setup {
+                    Some(known) => {
+                        let samples = known.samples.saturating_add(1);
+                        Smoothed {
+                            seconds: smooth(known.seconds, setup, samples),
+                            samples,
+                        }
+                    }
+                    None => Smoothed {
+                        seconds: setup,
+                        samples: 1,
+                    },
+                });
+            }
+            for (position, &index) in indices.iter().enumerate() {
+                let m = &merged[index];
+                let mut seconds = m.seconds;
+                if position == 0 {
+                    if let Some(setup) = setup {
+                        // The first test's own duration is what is left once the setup is paid.
+                        seconds = seconds.map(|s| round_micros((s - setup).max(0.0)));
+                    }
+                }
+                let entry = if let Some(entry) = tests.tests.get_mut(m.suffix) {
+                    report.updated += 1;
+                    entry
+                } else {
+                    report.added += 1;
+                    let fresh = TestEntry {
+                        seconds: 0.0,
+                        last_seen: run_number,
+                        samples: 0,
+                        recent: RecentOutcomes::EMPTY,
+                    };
+                    tests.tests.entry(m.suffix.into()).or_insert(fresh)
+                };
+                if let Some(seconds) = seconds {
+                    entry.samples = entry.samples.saturating_add(1);
+                    entry.seconds = smooth(entry.seconds, seconds, entry.samples);
+                }
+                if let Some(outcome) = m.outcome {
+                    entry.recent.push(outcome);
+                }
+                entry.last_seen = run_number;
+            }
+        }
+        self.test_count += report.added;
+
+        report.dropped = self.apply_retention(retention);
+        if self.recent_runs.len() == REMEMBERED_RUNS {
+            self.recent_runs.pop_front();
+        }
+        self.recent_runs.push_back(digest);
+        report
+    }
+
+    /// Drops tests unseen for too long, and files (with their setup) left without tests;
+    /// returns how many tests were dropped.
+    fn apply_retention(&mut self, retention: Retention) -> usize {
+        let max_unseen = u64::from(retention.max_unseen_runs.max(1));
+        let runs = self.runs;
+        let before = self.test_count;
+        self.files.retain(|_, file| {
+            file.tests
+                .retain(|_, entry| runs.saturating_sub(entry.last_seen) < max_unseen);
+            !file.tests.is_empty()
+        });
+        self.test_count = self.files.values().map(|file| file.tests.len()).sum();
+        before - self.test_count
+    }
+
+    /// How many runs were recorded. Run numbers (see [`TestView::last_seen`]) count from 1.
+    pub fn runs(&self) -> u64 {
+        self.runs
+    }
+
+    /// How many tests the history knows.
+    pub fn len(&self) -> usize {
+        self.test_count
+    }
+
+    /// Whether the history knows no test.
+    pub fn is_empty(&self) -> bool {
+        self.test_count == 0
+    }
+
+    /// Whether the history knows `id`.
+    pub fn contains(&self, id: &str) -> bool {
+        self.entry(id).is_some()
+    }
+
+    fn entry(&self, id: &str) -> Option<&TestEntry> {
+        let (file, rest) = split_id(id);
+        self.files.get(file)?.tests.get(rest)
+    }
+
+    /// What the history knows about `id`.
+    pub fn get(&self, id: &str) -> Option<TestView> {
+        self.entry(id).map(|&entry| TestView { entry })
+    }
+
+    /// The smoothed setup cost of a file key in seconds, if it was ever inferred.
+    pub fn file_setup(&self, file: &str) -> Option<f64> {
+        self.files.get(file)?.setup.map(|s| s.seconds)
+    }
+
+    /// All test ids, sorted.
+    pub fn ids(&self) -> Vec<String> {
+        self.iter().map(|(id, _)| id).collect()
+    }
+
+    /// All tests with what is known about them, sorted by id.
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = (String, TestView)> {
+        let mut tests: Vec<(String, TestView)> = Vec::with_capacity(self.test_count);
+        for (file, tests_of_file) in &self.files {
+            for (rest, &entry) in &tests_of_file.tests {
+                tests.push(([&**file, &**rest].concat(), TestView { entry }));
+            }
+        }
+        tests.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        tests.into_iter()
+    }
+
+    /// Summarises the history, listing at most `top` tests, files and flaky tests.
+    pub fn summary(&self, top: usize) -> Summary {
+        // Sums are taken in integer microseconds so the result does not depend on hash order.
+        // Items keep (file, rest) pairs; ids are only joined for the few that are listed.
+        let mut files: Vec<(u64, u64, &str, usize)> = Vec::with_capacity(self.files.len());
+        let mut timed: Vec<(u64, (&str, &str), u32)> = Vec::new();
+        let mut flaky: Vec<(usize, (&str, &str), RecentOutcomes)> = Vec::new();
+        let mut total: u64 = 0;
+        for (file, tests) in &self.files {
+            let setup = tests.setup.map_or(0, |s| to_micros(s.seconds));
+            let mut file_total = setup;
+            for (rest, entry) in &tests.tests {
+                let id = (&**file, &**rest);
+                if entry.samples > 0 {
+                    let micros = to_micros(entry.seconds);
+                    file_total += micros;
+                    timed.push((micros, id, entry.samples));
+                }
+                if entry.recent.is_flaky() {
+                    let failures = entry.recent.iter().filter(|o| o.is_failure()).count();
+                    flaky.push((failures, id, entry.recent));
+                }
+            }
+            total += file_total;
+            files.push((file_total, setup, file, tests.tests.len()));
+        }
+        // Comparing (file, rest) pairs orders like the joined ids would, except across file
+        // keys where one is a prefix of another; joining for the comparison keeps it exact.
+        let by_id = |a: (&str, &str), b: (&str, &str)| {
+            a.0.bytes()
+                .chain(a.1.bytes())
+                .cmp(b.0.bytes().chain(b.1.bytes()))
+        };
+        let join = |(file, rest): (&str, &str)| [file, rest].concat();
+
+        let slowest_tests = top_n(&mut timed, top, |a, b| b.0.cmp(&a.0).then(by_id(a.1, b.1)))
+            .iter()
+            .map(|&(micros, id, samples)| TestSummary {
+                id: join(id),
+                seconds: micros as f64 / 1e6,
+                samples,
+            })
+            .collect();
+        let slowest_files = top_n(&mut files, top, |a, b| b.0.cmp(&a.0).then(a.2.cmp(b.2)))
+            .iter()
+            .map(|&(micros, setup, file, tests)| FileSummary {
+                file: file.to_owned(),
+                seconds: micros as f64 / 1e6,
+                setup_seconds: setup as f64 / 1e6,
+                tests,
+            })
+            .collect();
+        let flaky_count = flaky.len();
+        let flaky_tests = top_n(&mut flaky, top, |a, b| b.0.cmp(&a.0).then(by_id(a.1, b.1)))
+            .iter()
+            .map(|&(_, id, recent)| FlakySummary {
+                id: join(id),
+                recent: recent.to_string(),
+            })
+            .collect();
+
+        Summary {
+            runs: self.runs,
+            tests: self.test_count,
+            files: self.files.len(),
+            total_seconds: total as f64 / 1e6,
+            slowest_tests,
+            slowest_files,
+            flaky_count,
+            flaky_tests,
+        }
+    }
+}
+
+/// The first `n` items of `items` under `order`, sorted; partial selection keeps a summary of a
+/// million tests cheap.
+fn top_n<T>(items: &mut [T], n: usize, order: impl Fn(&T, &T) -> std::cmp::Ordering) -> &[T] {
+    let n = n.min(items.len());
+    if n == 0 {
+        return &[];
+    }
+    if n < items.len() {
+        items.select_nth_unstable_by(n - 1, &order);
+    }
+    let head = &mut items[..n];
+    head.sort_unstable_by(&order);
+    head
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn obs(id: &str, seconds: Option<f64>, outcome: Option<Outcome>) -> Observation {
+        Observation {
+            id: id.to_owned(),
+            seconds,
+            outcome,
+        }
+    }
+
+    fn timed(id: &str, seconds: f64) -> Observation {
+        obs(id, Some(seconds), Some(Outcome::Passed))
+    }
+
+    fn keep() -> Retention {
+        Retention {
+            max_unseen_runs: 100,
+        }
+    }
+
+    #[test]
+    fn first_sample_sets_the_estimate_then_it_averages_then_weighs_the_newest_30_percent() {
+        let mut history = History::new();
+        let mut seen = Vec::new();
+        for (seconds, expected) in [(1.0, 1.0), (2.0, 1.5), (3.0, 2.0), (10.0, 4.4), (4.4, 4.4)] {
+            history.record(&[timed("t.py::a", seconds)], keep());
+            let test = history.get("t.py::a").expect("recorded");
+            assert!(
+                (test.seconds().expect("timed") - expected).abs() < 1e-9,
+                "{seconds}"
+            );
+            seen.push(test.samples());
+        }
+        assert_eq!(seen, [1, 2, 3, 4, 5]);
+        assert_eq!(history.runs(), 5);
+    }
+
+    #[test]
+    fn an_untimed_observation_updates_outcomes_and_last_seen_only() {
+        let mut history = History::new();
+        history.record(&[timed("t.py::a", 2.0)], keep());
+        history.record(
+            &[
+                obs("t.py::a", None, Some(Outcome::Failed)),
+                timed("t.py::b", 1.0),
+            ],
+            keep(),
+        );
+        let a = history.get("t.py::a").expect("recorded");
+        assert_eq!(a.seconds(), Some(2.0));
+        assert_eq!(a.samples(), 1);
+        assert_eq!(a.recent().to_string(), "pf");
+        assert_eq!(a.last_seen(), 2);
+
+        history.record(&[obs("t.py::c", None, None)], keep());
+        let c = history.get("t.py::c").expect("recorded");
+        assert_eq!((c.seconds(), c.samples(), c.recent().len()), (None, 0, 0));
+    }
+
+    #[test]
+    fn invalid_durations_count_as_untimed() {
+        let mut history = History::new();
+        history.record(
+            &[
+                obs("a", Some(f64::NAN), None),
+                obs("b", Some(-1.0), None),
+                obs("c", Some(f64::INFINITY), None),
+            ],
+            keep(),
+        );
+        assert!(
+            ["a", "b", "c"]
+                .iter()
+                .all(|id| history.get(id).and_then(|t| t.seconds()).is_none())
+        );
+    }
+
+    #[test]
+    fn the_first_test_of_a_file_pays_its_setup() {
+        let mut history = History::new();
+        let run = [
+            timed("f.py::t1", 5.0),
+            timed("g.py::x", 3.0),
+            timed("f.py::t2", 1.0),
+            timed("f.py::t3", 1.2),
+            timed("f.py::t4", 0.8),
+        ];
+        history.record(&run, keep());
+        assert_eq!(history.file_setup("f.py"), Some(4.0));
+        assert_eq!(history.get("f.py::t1").and_then(|t| t.seconds()), Some(1.0));
+        assert_eq!(history.get("f.py::t2").and_then(|t| t.seconds()), Some(1.0));
+        // One test is not enough to tell setup from test.
+        assert_eq!(history.file_setup("g.py"), None);
+        assert_eq!(history.get("g.py::x").and_then(|t| t.seconds()), Some(3.0));
+
+        // A later run where the first test is no slower than the rest says "no setup".
+        let run = [
+            timed("f.py::t2", 1.0),
+            timed("f.py::t3", 1.0),
+            timed("f.py::t4", 1.0),
+        ];
+        history.record(&run, keep());
+        assert_eq!(history.file_setup("f.py"), Some(2.0));
+    }
+
+    #[test]
+    fn setup_needs_three_timed_tests_and_a_timed_first_test() {
+        let mut history = History::new();
+        history.record(&[timed("f.py::a", 5.0), timed("f.py::b", 1.0)], keep());
+        assert_eq!(history.file_setup("f.py"), None);
+        let run = [
+            obs("f.py::a", None, None),
+            timed("f.py::b", 1.0),
+            timed("f.py::c", 1.0),
+            timed("f.py::d", 1.0),
+        ];
+        history.record(&run, keep());
+        assert_eq!(history.file_setup("f.py"), None);
+    }
+
+    #[test]
+    fn runs_of_unknown_order_infer_no_setup() {
+        let mut history = History::new();
+        let run = [
+            timed("f.py::t1", 5.0),
+            timed("f.py::t2", 1.0),
+            timed("f.py::t3", 1.0),
+        ];
+        history.record_with(&run, keep(), RunOrder::Unknown);
+        assert_eq!(history.file_setup("f.py"), None);
+        assert_eq!(history.get("f.py::t1").and_then(|t| t.seconds()), Some(5.0));
+    }
+
+    #[test]
+    fn recording_the_same_run_twice_changes_nothing() {
+        let mut history = History::new();
+        let run = [
+            timed("a.py::x", 1.0),
+            obs("a.py::y", Some(2.0), Some(Outcome::Failed)),
+        ];
+        let first = history.record(&run, keep());
+        assert_eq!(
+            first,
+            RecordReport {
+                added: 2,
+                ..RecordReport::default()
+            }
+        );
+        let once = history.clone();
+        let again = history.record(&run, keep());
+        assert_eq!(
+            again,
+            RecordReport {
+                already_recorded: true,
+                ..RecordReport::default()
+            }
+        );
+        assert_eq!(history, once);
+        // Order does not make it a different run.
+        let reversed = [run[1].clone(), run[0].clone()];
+        assert!(history.record(&reversed, keep()).already_recorded);
+        // A different duration does.
+        let changed = [timed("a.py::x", 1.5), run[1].clone()];
+        assert_eq!(
+            history.record(&changed, keep()),
+            RecordReport {
+                updated: 2,
+                ..RecordReport::default()
+            }
+        );
+    }
+
+    #[test]
+    fn an_empty_run_is_not_a_run() {
+        let mut history = History::new();
+        assert_eq!(history.record(&[], keep()), RecordReport::default());
+        assert_eq!(history, History::new());
+    }
+
+    #[test]
+    fn duplicate_ids_take_the_longest_duration_and_the_last_outcome() {
+        let mut history = History::new();
+        let run = [
+            obs("a.py::x", Some(1.0), Some(Outcome::Failed)),
+            obs("a.py::y", Some(0.5), Some(Outcome::Passed)),
+            obs("a.py::x", Some(3.0), Some(Outcome::Passed)),
+            obs("a.py::x", Some(0.1), Some(Outcome::Error)),
+            obs("a.py::x", None, None),
+        ];
+        let report = history.record(&run, keep());
+        assert_eq!(
+            report,
+            RecordReport {
+                added: 2,
+                ..RecordReport::default()
+            }
+        );
+        let x = history.get("a.py::x").expect("recorded");
+        assert_eq!(
+            (x.seconds(), x.samples(), x.recent().to_string()),
+            (Some(3.0), 1, "e".to_owned())
+        );
+    }
+
+    #[test]
+    fn tests_unseen_for_too_long_are_dropped_with_their_file_setup() {
+        let retention = Retention { max_unseen_runs: 2 };
+        let mut history = History::new();
+        let run1 = [
+            timed("f.py::a", 4.0),
+            timed("f.py::b", 1.0),
+            timed("f.py::c", 1.0),
+            timed("g.py::x", 1.0),
+        ];
+        history.record(&run1, retention);
+        assert!(history.file_setup("f.py").is_some());
+        assert_eq!(
+            history.record(&[timed("g.py::x", 2.0)], retention).dropped,
+            0
+        );
+        let report = history.record(&[timed("g.py::x", 3.0)], retention);
+        assert_eq!(
+            report,
+            RecordReport {
+                updated: 1,
+                dropped: 3,
+                ..RecordReport::default()
+            }
+        );
+        assert_eq!(history.ids(), ["g.py::x"]);
+        assert_eq!(history.file_setup("f.py"), None);
+    }
+
+    #[test]
+    fn zero_retention_still_keeps_the_run_just_recorded() {
+        let mut history = History::new();
+        history.record(&[timed("a", 1.0)], Retention { max_unseen_runs: 0 });
+        history.record(&[timed("b", 1.0)], Retention { max_unseen_runs: 0 });
+        assert_eq!(history.ids(), ["b"]);
+    }
+
+    #[test]
+    fn only_the_latest_run_digests_are_remembered() {
+        let mut history = History::new();
+        for i in 0..=REMEMBERED_RUNS {
+            history.record(&[timed("a", i as f64)], keep());
+        }
+        assert_eq!(history.recent_runs.len(), REMEMBERED_RUNS);
+        // The very first run has been forgotten, so it counts again.
+        assert!(!history.record(&[timed("a", 0.0)], keep()).already_recorded);
+    }
+
+    #[test]
+    fn recent_outcomes_keep_the_last_ten_oldest_first() {
+        let mut recent = RecentOutcomes::EMPTY;
+        for letter in "sepppppppppf".chars() {
+            recent.push(Outcome::from_letter(letter).expect("letter"));
+        }
+        assert_eq!(recent.len(), RECENT_OUTCOMES);
+        assert_eq!(recent.to_string(), "pppppppppf");
+        assert!(recent.is_flaky());
+        assert_eq!(
+            RecentOutcomes::from_letters("pfes").map(|r| r.to_string()),
+            Some("pfes".to_owned())
+        );
+        assert_eq!(RecentOutcomes::from_letters("px"), None);
+        assert!(
+            !RecentOutcomes::from_letters("ppss")
+                .expect("letters")
+                .is_flaky()
+        );
+        assert!(
+            RecentOutcomes::from_letters("ep")
+                .expect("letters")
+                .is_flaky()
+        );
+        assert!(
+            !RecentOutcomes::from_letters("fe")
+                .expect("letters")
+                .is_flaky()
+        );
+    }
+
+    #[test]
+    fn accessors_answer_for_known_and_unknown_tests() {
+        let mut history = History::new();
+        assert!(history.is_empty());
+        history.record(
+            &[
+                timed("b.py::x", 1.0),
+                timed("a.py::y", 2.0),
+                timed("a.py", 3.0),
+            ],
+            keep(),
+        );
+        assert_eq!((history.len(), history.is_empty()), (3, false));
+        assert!(history.contains("a.py::y") && !history.contains("a.py::z"));
+        assert!(history.get("nope").is_none());
+        assert_eq!(history.ids(), ["a.py", "a.py::y", "b.py::x"]);
+        let listed: Vec<(String, Option<f64>)> =
+            history.iter().map(|(id, t)| (id, t.seconds())).collect();
+        assert_eq!(
+            listed,
+            [
+                ("a.py".to_owned(), Some(3.0)),
+                ("a.py::y".to_owned(), Some(2.0)),
+                ("b.py::x".to_owned(), Some(1.0))
+            ]
+        );
+    }
+
+    #[test]
+    fn summary_lists_slowest_first_with_ties_by_id_and_finds_flaky_tests() {
+        let mut history = History::new();
+        let run = [
+            obs("f.py::a", Some(4.0), Some(Outcome::Passed)),
+            obs("f.py::b", Some(1.0), Some(Outcome::Passed)),
+            obs("f.py::c", Some(1.0), Some(Outcome::Failed)),
+            obs("g.py::x", Some(2.0), Some(Outcome::Error)),
+            obs("h.py::y", Some(2.0), Some(Outcome::Passed)),
+            obs("h.py::z", None, Some(Outcome::Passed)),
+        ];
+        history.record(&run, keep());
+        let run = [
+            obs("f.py::c", None, Some(Outcome::Passed)),
+            obs("g.py::x", None, Some(Outcome::Passed)),
+            obs("h.py::y", None, Some(Outcome::Skipped)),
+        ];
+        history.record(&run, keep());
+        let summary = history.summary(2);
+        assert_eq!((summary.runs, summary.tests, summary.files), (2, 6, 3));
+        // f.py: setup 3 s inferred, a's own 1 s; totals 1+1+1+3 + 2 + 2.
+        assert!(
+            (summary.total_seconds - 10.0).abs() < 1e-9,
+            "{}",
+            summary.total_seconds
+        );
+        let tests: Vec<(&str, f64)> = summary
+            .slowest_tests
+            .iter()
+            .map(|t| (t.id.as_str(), t.seconds))
+            .collect();
+        assert_eq!(tests, [("g.py::x", 2.0), ("h.py::y", 2.0)]);
+        let files: Vec<(&str, f64, f64, usize)> = summary
+            .slowest_files
+            .iter()
+            .map(|f| (f.file.as_str(), f.seconds, f.setup_seconds, f.tests))
+            .collect();
+        assert_eq!(files, [("f.py", 6.0, 3.0, 3), ("g.py", 2.0, 0.0, 1)]);
+        assert_eq!(summary.flaky_count, 2);
+        let flaky: Vec<(&str, &str)> = summary
+            .flaky_tests
+            .iter()
+            .map(|f| (f.id.as_str(), f.recent.as_str()))
+            .collect();
+        assert_eq!(flaky, [("f.py::c", "fp"), ("g.py::x", "ep")]);
+        assert_eq!(history.summary(0).slowest_tests, []);
+    }
+
+    #[test]
+    fn median_of_even_counts_is_the_mean_of_the_middle_two() {
+        assert_eq!(median_micros(&mut []), None);
+        assert_eq!(median_micros(&mut [5]), Some(5));
+        assert_eq!(median_micros(&mut [9, 1, 4, 2]), Some(3));
+        assert_eq!(median_micros(&mut [3, 1, 2]), Some(2));
+        assert_eq!(median_micros(&mut [u64::MAX, u64::MAX]), Some(u64::MAX));
     }
 }

@@ -2,16 +2,30 @@
 //!
 //! A history holds per test a smoothed duration estimate, its sample count, recent outcomes and
 //! the run it was last seen in, and per file the fixed setup cost that lands on the file's first
-//! test. [`History::record`] folds one run's observations in; [`Estimator`] answers "how long
-//! will this test take" for known and unknown tests. The on-disk form ([`store`]) is one
-//! zstd-compressed, versioned file with a sha256 content digest.
+//! test. [`History::record`] folds one run's observations in ([`History::record_with`] and
+//! [`RunOrder::Unknown`] for imports, whose order says nothing about setup); [`Estimator`]
+//! answers "how long will this test take" for known and unknown tests;
+//! [`read_durations_json`] reads pytest-split and knapsack files. The on-disk form ([`store`])
+//! is one zstd-compressed, versioned file with a sha256 content digest.
+//!
+//! Nothing here touches files, the environment or the clock: callers pass bytes and
+//! observations in and get values out.
 
 mod estimate;
+mod hash;
 mod history;
 mod import;
 pub mod store;
 
-pub use estimate::{Estimate, EstimateSource, Estimator};
-pub use history::{History, Observation, RecordReport, Retention, Summary};
+#[cfg(test)]
+mod proptests;
+
+pub use estimate::{
+    DEFAULT_ESTIMATE_MICROS, Estimate, EstimateSource, Estimator, MIN_ESTIMATE_MICROS,
+};
+pub use history::{
+    FileSummary, FlakySummary, History, Observation, RECENT_OUTCOMES, REMEMBERED_RUNS,
+    RecentOutcomes, RecordReport, Retention, RunOrder, Summary, TestSummary, TestView,
+};
 pub use import::{ImportError, read_durations_json};
-pub use store::StoreError;
+pub use store::{ContentDigest, StoreError, looks_like_history};
