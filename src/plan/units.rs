@@ -1,4 +1,14 @@
 //! Building the units the partitioner moves around.
+//!
+//! A request is first canonicalised ([`Prepared`]): tests sorted by id, duplicates dropped,
+//! files and groups interned in name order. Everything downstream works on those integer
+//! indices, so no later step can observe the order the caller listed tests in. [`Units`] then
+//! gathers tests into indivisible units for one granularity and orders them heaviest first,
+//! which is the order every partitioner consumes them in.
+
+use std::collections::HashMap;
+
+use super::PlanRequest;
 
 /// How finely tests may be spread over shards.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
@@ -10,4 +20,415 @@ pub enum Granularity {
     /// Files stay together unless one alone would unbalance the plan.
     #[default]
     Auto,
+}
+
+/// Marks "no index" in the dense `u32` index arrays below.
+pub(super) const NONE: u32 = u32::MAX;
+
+/// The request in canonical form, shared by every shard count a caller tries.
+#[derive(Debug)]
+pub(super) struct Prepared<'r> {
+    /// Test ids in byte order, one per distinct id.
+    pub ids: Vec<&'r str>,
+    /// The file of each test (index into `files`).
+    pub file_of: Vec<u32>,
+    /// The group of each test (index into the sorted group names) or [`NONE`].
+    pub group_of: Vec<u32>,
+    /// Estimated duration of each test, setup excluded.
+    pub micros: Vec<u64>,
+    /// Distinct file names in byte order.
+    pub files: Vec<&'r str>,
+    /// Setup cost of each file.
+    pub setup: Vec<u64>,
+    /// Number of distinct groups.
+    pub groups: usize,
+    /// Every test once plus every file's setup once: what any plan must pay in total.
+    pub total_micros: u64,
+}
+
+impl<'r> Prepared<'r> {
+    /// Canonicalises `request`.
+    ///
+    /// Of several tests sharing an id the one smallest by `(file, group, micros)` is kept, a rule
+    /// that depends only on the set of tests, never on their order.
+    pub fn new(request: &'r PlanRequest) -> Self {
+        let tests = &request.tests;
+        let mut order: Vec<u32> = (0..tests.len() as u32).collect();
+        // Full-tuple comparison makes the unstable sort deterministic: equal keys are equal tests.
+        order.sort_unstable_by(|&a, &b| {
+            let (a, b) = (&tests[a as usize], &tests[b as usize]);
+            (a.id.as_str(), a.file.as_str(), a.group.as_deref(), a.micros).cmp(&(
+                b.id.as_str(),
+                b.file.as_str(),
+                b.group.as_deref(),
+                b.micros,
+            ))
+        });
+        order.dedup_by(|b, a| tests[*a as usize].id == tests[*b as usize].id);
+
+        let file_of_raw = intern(order.iter().map(|&i| Some(tests[i as usize].file.as_str())));
+        let group_of_raw = intern(order.iter().map(|&i| tests[i as usize].group.as_deref()));
+
+        let setup: Vec<u64> = file_of_raw
+            .names
+            .iter()
+            .map(|name| request.file_setup.get(*name).copied().unwrap_or(0))
+            .collect();
+        let micros: Vec<u64> = order.iter().map(|&i| tests[i as usize].micros).collect();
+        let total_micros = micros
+            .iter()
+            .chain(&setup)
+            .fold(0u64, |acc, &m| acc.saturating_add(m));
+        Prepared {
+            ids: order
+                .iter()
+                .map(|&i| tests[i as usize].id.as_str())
+                .collect(),
+            file_of: file_of_raw.index,
+            group_of: group_of_raw.index,
+            micros,
+            files: file_of_raw.names,
+            setup,
+            groups: group_of_raw.names.len(),
+            total_micros,
+        }
+    }
+
+    /// Number of distinct tests.
+    pub fn len(&self) -> usize {
+        self.ids.len()
+    }
+
+    /// The cost of running test `t` alone: its duration plus its file's setup.
+    pub fn single_test_cost(&self, t: usize) -> u64 {
+        self.micros[t].saturating_add(self.setup[self.file_of[t] as usize])
+    }
+}
+
+/// Names interned to dense indices assigned in byte order of the names.
+struct Interned<'r> {
+    names: Vec<&'r str>,
+    index: Vec<u32>,
+}
+
+/// Interns `values` (in sequence), giving [`NONE`] for `None`. A hash map does the lookups
+/// because it is several times faster than a tree for a million tests; its iteration order is
+/// never observed, the final indices come from sorting the distinct names.
+fn intern<'r>(values: impl Iterator<Item = Option<&'r str>> + Clone) -> Interned<'r> {
+    let mut first_seen: HashMap<&'r str, u32> = HashMap::new();
+    let mut names: Vec<&'r str> = Vec::new();
+    let provisional: Vec<u32> = values
+        .map(|value| match value {
+            None => NONE,
+            Some(name) => *first_seen.entry(name).or_insert_with(|| {
+                names.push(name);
+                (names.len() - 1) as u32
+            }),
+        })
+        .collect();
+    let mut by_name: Vec<u32> = (0..names.len() as u32).collect();
+    by_name.sort_unstable_by_key(|&i| names[i as usize]);
+    let mut rank = vec![0u32; names.len()];
+    for (position, &i) in by_name.iter().enumerate() {
+        rank[i as usize] = position as u32;
+    }
+    Interned {
+        names: by_name.iter().map(|&i| names[i as usize]).collect(),
+        index: provisional
+            .into_iter()
+            .map(|i| if i == NONE { NONE } else { rank[i as usize] })
+            .collect(),
+    }
+}
+
+/// What a unit is made of; decides whether `auto` may split it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum UnitKind {
+    /// A single test.
+    Test,
+    /// All tests of a file outside keep-together groups (the file index).
+    File(u32),
+    /// A keep-together group.
+    Group,
+}
+
+/// Indivisible units for one granularity, heaviest first.
+///
+/// Setup costs are modelled exactly: a file whose tests all sit in one unit has its setup folded
+/// into that unit's `base`. Only files spread over several units (and with a non-zero setup) are
+/// "tracked": their setup is charged per shard holding them, through per-(shard, file) counts.
+#[derive(Debug, Clone)]
+pub(super) struct Units {
+    /// Members (test indices, ascending) of unit `u`: `members[member_start[u]..member_start[u + 1]]`.
+    member_start: Vec<u32>,
+    members: Vec<u32>,
+    /// Tracked files of unit `u` with the number of its tests in each, same layout.
+    shared_start: Vec<u32>,
+    shared: Vec<(u32, u32)>,
+    /// Duration of the unit's tests plus the setup of its untracked files.
+    pub base: Vec<u64>,
+    /// The unit's cost on a shard of its own: `base` plus the setup of its tracked files.
+    /// Non-increasing in the unit index.
+    pub weight: Vec<u64>,
+    /// What each unit is.
+    pub kind: Vec<UnitKind>,
+    /// Setup cost of each tracked file.
+    pub tracked_setup: Vec<u64>,
+}
+
+impl Units {
+    /// Builds the units of `prep` at `granularity`. Files marked in `split` are spread test by
+    /// test even at file granularity (how `auto` splits a dominant file). `Auto` here means
+    /// "files whole", the starting point of the auto rule.
+    pub fn build(prep: &Prepared<'_>, granularity: Granularity, split: &[bool]) -> Self {
+        let tests = prep.len();
+        // Raw units are numbered in order of their smallest test id: the stable tie-break key.
+        let mut group_unit = vec![NONE; prep.groups];
+        let mut file_unit = vec![NONE; prep.files.len()];
+        let mut raw_kind: Vec<UnitKind> = Vec::new();
+        let mut unit_of = Vec::with_capacity(tests);
+        for t in 0..tests {
+            let file = prep.file_of[t];
+            let group = prep.group_of[t];
+            let (slot, kind) = if group != NONE {
+                (Some(&mut group_unit[group as usize]), UnitKind::Group)
+            } else {
+                let whole = match granularity {
+                    Granularity::Test => false,
+                    Granularity::File | Granularity::Auto => !split[file as usize],
+                };
+                if whole {
+                    (Some(&mut file_unit[file as usize]), UnitKind::File(file))
+                } else {
+                    (None, UnitKind::Test)
+                }
+            };
+            let unit = match slot {
+                Some(slot) if *slot != NONE => *slot,
+                Some(slot) => {
+                    raw_kind.push(kind);
+                    *slot = (raw_kind.len() - 1) as u32;
+                    *slot
+                }
+                None => {
+                    raw_kind.push(kind);
+                    (raw_kind.len() - 1) as u32
+                }
+            };
+            unit_of.push(unit);
+        }
+        let count = raw_kind.len();
+
+        // Members per raw unit; tests are visited in id order so each list comes out sorted.
+        let raw_start = prefix_starts(count, unit_of.iter().map(|&u| u as usize));
+        let mut raw_members = vec![0u32; tests];
+        let mut fill = raw_start.clone();
+        for (t, &u) in unit_of.iter().enumerate() {
+            raw_members[fill[u as usize] as usize] = t as u32;
+            fill[u as usize] += 1;
+        }
+
+        // Distinct files per unit and, per file, how many units hold it.
+        let mut unit_files: Vec<(u32, u32)> = Vec::new();
+        let mut unit_files_start = Vec::with_capacity(count + 1);
+        let mut units_per_file = vec![0u32; prep.files.len()];
+        let mut scratch: Vec<u32> = Vec::new();
+        for u in 0..count {
+            unit_files_start.push(unit_files.len() as u32);
+            let members = &raw_members[raw_start[u] as usize..raw_start[u + 1] as usize];
+            scratch.clear();
+            scratch.extend(members.iter().map(|&t| prep.file_of[t as usize]));
+            scratch.sort_unstable();
+            for chunk in scratch.chunk_by(|a, b| a == b) {
+                unit_files.push((chunk[0], chunk.len() as u32));
+                units_per_file[chunk[0] as usize] += 1;
+            }
+        }
+        unit_files_start.push(unit_files.len() as u32);
+
+        let mut tracked_of = vec![NONE; prep.files.len()];
+        let mut tracked_setup = Vec::new();
+        for (f, &holders) in units_per_file.iter().enumerate() {
+            if holders >= 2 && prep.setup[f] > 0 {
+                tracked_of[f] = tracked_setup.len() as u32;
+                tracked_setup.push(prep.setup[f]);
+            }
+        }
+
+        let mut raw_base = vec![0u64; count];
+        let mut raw_weight = vec![0u64; count];
+        for u in 0..count {
+            let members = &raw_members[raw_start[u] as usize..raw_start[u + 1] as usize];
+            let micros = members
+                .iter()
+                .map(|&t| prep.micros[t as usize])
+                .sum::<u64>();
+            let files = &unit_files[unit_files_start[u] as usize..unit_files_start[u + 1] as usize];
+            let (mut private, mut tracked) = (0u64, 0u64);
+            for &(f, _) in files {
+                if tracked_of[f as usize] == NONE {
+                    private += prep.setup[f as usize];
+                } else {
+                    tracked += prep.setup[f as usize];
+                }
+            }
+            raw_base[u] = micros + private;
+            raw_weight[u] = micros + private + tracked;
+        }
+
+        // Heaviest first; raw numbering (smallest test id) breaks ties.
+        let mut order: Vec<u32> = (0..count as u32).collect();
+        order.sort_unstable_by_key(|&u| (std::cmp::Reverse(raw_weight[u as usize]), u));
+
+        let mut units = Units {
+            member_start: Vec::with_capacity(count + 1),
+            members: Vec::with_capacity(tests),
+            shared_start: Vec::with_capacity(count + 1),
+            shared: Vec::new(),
+            base: Vec::with_capacity(count),
+            weight: Vec::with_capacity(count),
+            kind: Vec::with_capacity(count),
+            tracked_setup,
+        };
+        for &u in &order {
+            let u = u as usize;
+            units.member_start.push(units.members.len() as u32);
+            units
+                .members
+                .extend_from_slice(&raw_members[raw_start[u] as usize..raw_start[u + 1] as usize]);
+            units.shared_start.push(units.shared.len() as u32);
+            let files = &unit_files[unit_files_start[u] as usize..unit_files_start[u + 1] as usize];
+            units.shared.extend(files.iter().filter_map(|&(f, n)| {
+                let tracked = tracked_of[f as usize];
+                (tracked != NONE).then_some((tracked, n))
+            }));
+            units.base.push(raw_base[u]);
+            units.weight.push(raw_weight[u]);
+            units.kind.push(raw_kind[u]);
+        }
+        units.member_start.push(units.members.len() as u32);
+        units.shared_start.push(units.shared.len() as u32);
+        units
+    }
+
+    /// Number of units.
+    pub fn len(&self) -> usize {
+        self.base.len()
+    }
+
+    /// Test indices of unit `u`, ascending.
+    pub fn members(&self, u: usize) -> &[u32] {
+        &self.members[self.member_start[u] as usize..self.member_start[u + 1] as usize]
+    }
+
+    /// Tracked files of unit `u` with its test count in each.
+    pub fn shared(&self, u: usize) -> &[(u32, u32)] {
+        &self.shared[self.shared_start[u] as usize..self.shared_start[u + 1] as usize]
+    }
+
+    /// Number of tracked files.
+    pub fn tracked_files(&self) -> usize {
+        self.tracked_setup.len()
+    }
+}
+
+/// CSR start offsets for `count` buckets given each item's bucket.
+fn prefix_starts(count: usize, buckets: impl Iterator<Item = usize>) -> Vec<u32> {
+    let mut start = vec![0u32; count + 1];
+    for b in buckets {
+        start[b + 1] += 1;
+    }
+    for i in 0..count {
+        start[i + 1] += start[i];
+    }
+    start
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use super::*;
+    use crate::plan::PlanTest;
+
+    fn test(id: &str, file: &str, group: Option<&str>, micros: u64) -> PlanTest {
+        PlanTest {
+            id: id.to_owned(),
+            file: file.to_owned(),
+            group: group.map(str::to_owned),
+            micros,
+        }
+    }
+
+    fn request(tests: Vec<PlanTest>, setup: &[(&str, u64)]) -> PlanRequest {
+        PlanRequest {
+            tests,
+            file_setup: setup
+                .iter()
+                .map(|&(f, s)| (f.to_owned(), s))
+                .collect::<BTreeMap<_, _>>(),
+            granularity: Granularity::Test,
+            total: 2,
+        }
+    }
+
+    #[test]
+    fn duplicates_keep_the_smallest_variant_whatever_the_order() {
+        let a = request(
+            vec![test("t", "b.py", None, 9), test("t", "a.py", None, 5)],
+            &[],
+        );
+        let b = request(
+            vec![test("t", "a.py", None, 5), test("t", "b.py", None, 9)],
+            &[],
+        );
+        for r in [&a, &b] {
+            let prep = Prepared::new(r);
+            assert_eq!(prep.ids, ["t"]);
+            assert_eq!(prep.micros, [5]);
+            assert_eq!(prep.files, ["a.py"]);
+        }
+    }
+
+    #[test]
+    fn file_units_fold_private_setup_and_track_shared_files() {
+        let r = request(
+            vec![
+                test("a1", "a.py", None, 1),
+                test("a2", "a.py", Some("g"), 2),
+                test("b1", "b.py", None, 4),
+            ],
+            &[("a.py", 10), ("b.py", 100)],
+        );
+        let prep = Prepared::new(&r);
+        let units = Units::build(&prep, Granularity::File, &[false, false]);
+        // b.py is whole in one unit: setup folded. a.py is split between its file unit and g.
+        assert_eq!(units.len(), 3);
+        assert_eq!(units.weight, [104, 12, 11]);
+        assert_eq!(units.base, [104, 2, 1]);
+        assert_eq!(units.tracked_setup, [10]);
+        assert_eq!(
+            units.kind,
+            [UnitKind::File(1), UnitKind::Group, UnitKind::File(0)]
+        );
+        assert_eq!(units.shared(1), [(0, 1)]);
+        assert_eq!(units.members(2), [0]);
+    }
+
+    #[test]
+    fn groups_span_files_and_stay_one_unit() {
+        let r = request(
+            vec![
+                test("x", "a.py", Some("g"), 3),
+                test("y", "b.py", Some("g"), 4),
+                test("z", "b.py", None, 1),
+            ],
+            &[],
+        );
+        let prep = Prepared::new(&r);
+        let units = Units::build(&prep, Granularity::Test, &[false, false]);
+        assert_eq!(units.len(), 2);
+        assert_eq!(units.members(0), [0, 1]);
+        assert_eq!(units.weight, [7, 1]);
+    }
 }
