@@ -74,7 +74,7 @@ pub(super) fn karmarkar_karp(units: &Units, shards: usize) -> Vec<u32> {
         for i in 0..shards {
             let x = partials[a][i];
             let y = partials[b][shards - 1 - i];
-            let (head, tail) = if x.head == NONE {
+            let (first, last) = if x.head == NONE {
                 (y.head, y.tail)
             } else if y.head == NONE {
                 (x.head, x.tail)
@@ -84,8 +84,8 @@ pub(super) fn karmarkar_karp(units: &Units, shards: usize) -> Vec<u32> {
             };
             merged.push(Subset {
                 sum: x.sum + y.sum,
-                head,
-                tail,
+                head: first,
+                tail: last,
             });
         }
         // Heads are distinct unit indices (or NONE for empty subsets, which all sum to 0 and

@@ -120,6 +120,20 @@ impl<'u> Loads<'u> {
         cost
     }
 
+    /// How much shard `s` would grow by taking unit `u` right after giving up unit `gone`
+    /// (which it holds): the exact cost of one half of a swap, without mutating anything.
+    pub fn add_cost_after_removing(&self, u: usize, s: usize, gone: usize) -> u64 {
+        let mut cost = self.units.base[u];
+        let gone = self.units.shared(gone);
+        for &(f, _) in self.units.shared(u) {
+            let leaving = gone.iter().find(|&&(g, _)| g == f).map_or(0, |&(_, n)| n);
+            if self.counts.get(s, f) == leaving {
+                cost += self.units.tracked_setup[f as usize];
+            }
+        }
+        cost
+    }
+
     /// Puts unit `u` on shard `s`.
     pub fn add(&mut self, u: usize, s: usize) {
         self.load[s] += self.add_cost(u, s);

@@ -18,7 +18,7 @@ use super::units::Units;
 pub(super) fn lpt(units: &Units, shards: usize) -> (Vec<u32>, Loads<'_>) {
     let mut loads = Loads::new(units, shards);
     let mut tree = MinTree::new(shards);
-    let mut assignment = vec![0u32; units.len()];
+    let mut assignment = Vec::with_capacity(units.len());
     // Shards holding each tracked file, to find the cheap candidates without scanning all.
     let mut holders: Vec<Vec<u32>> = vec![Vec::new(); units.tracked_files()];
     let mut empty = shards;
@@ -52,7 +52,7 @@ pub(super) fn lpt(units: &Units, shards: usize) -> (Vec<u32>, Loads<'_>) {
         }
         loads.add(u, target);
         tree.set(target, loads.load[target]);
-        assignment[u] = target as u32;
+        assignment.push(target as u32);
     }
     (assignment, loads)
 }

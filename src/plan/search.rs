@@ -153,7 +153,7 @@ fn best_move(
 )]
 fn best_swap(
     units: &Units,
-    loads: &mut Loads<'_>,
+    loads: &Loads<'_>,
     h_list: &[u32],
     t_list: &[u32],
     h: usize,
@@ -194,14 +194,7 @@ fn best_swap(
 }
 
 /// The loads of `h` and `t` after exchanging `a` (on `h`) and `b` (on `t`).
-fn swap_loads(
-    units: &Units,
-    loads: &mut Loads<'_>,
-    a: u32,
-    h: usize,
-    b: u32,
-    t: usize,
-) -> (u64, u64) {
+fn swap_loads(units: &Units, loads: &Loads<'_>, a: u32, h: usize, b: u32, t: usize) -> (u64, u64) {
     let (a, b) = (a as usize, b as usize);
     if units.shared(a).is_empty() && units.shared(b).is_empty() {
         return (
@@ -209,15 +202,8 @@ fn swap_loads(
             loads.load[t] - units.base[b] + units.base[a],
         );
     }
-    // Setup sharing makes the costs depend on each other (a and b may share a file): simulate
-    // and undo, which restores the state exactly.
-    loads.remove(a, h);
-    loads.remove(b, t);
-    let result = (
-        loads.load[h] + loads.add_cost(b, h),
-        loads.load[t] + loads.add_cost(a, t),
-    );
-    loads.add(a, h);
-    loads.add(b, t);
-    result
+    (
+        loads.load[h] - loads.remove_cost(a, h) + loads.add_cost_after_removing(b, h, a),
+        loads.load[t] - loads.remove_cost(b, t) + loads.add_cost_after_removing(a, t, b),
+    )
 }

@@ -53,18 +53,29 @@ impl<'r> Prepared<'r> {
     /// that depends only on the set of tests, never on their order.
     pub fn new(request: &'r PlanRequest) -> Self {
         let tests = &request.tests;
-        let mut order: Vec<u32> = (0..tests.len() as u32).collect();
-        // Full-tuple comparison makes the unstable sort deterministic: equal keys are equal tests.
-        order.sort_unstable_by(|&a, &b| {
-            let (a, b) = (&tests[a as usize], &tests[b as usize]);
-            (a.id.as_str(), a.file.as_str(), a.group.as_deref(), a.micros).cmp(&(
-                b.id.as_str(),
-                b.file.as_str(),
-                b.group.as_deref(),
-                b.micros,
-            ))
-        });
-        order.dedup_by(|b, a| tests[*a as usize].id == tests[*b as usize].id);
+        // Sorting (id, index) pairs keeps the hot comparisons on one contiguous array; only
+        // runs of a duplicated id need the full-tuple comparison that makes the kept variant
+        // independent of input order.
+        let mut keyed: Vec<(&str, u32)> = tests
+            .iter()
+            .enumerate()
+            .map(|(i, t)| (t.id.as_str(), i as u32))
+            .collect();
+        keyed.sort_unstable_by(|a, b| a.0.cmp(b.0));
+        for run in keyed.chunk_by_mut(|a, b| a.0 == b.0) {
+            if run.len() > 1 {
+                run.sort_unstable_by(|&(_, a), &(_, b)| {
+                    let (a, b) = (&tests[a as usize], &tests[b as usize]);
+                    (a.file.as_str(), a.group.as_deref(), a.micros).cmp(&(
+                        b.file.as_str(),
+                        b.group.as_deref(),
+                        b.micros,
+                    ))
+                });
+            }
+        }
+        keyed.dedup_by(|b, a| a.0 == b.0);
+        let order: Vec<u32> = keyed.iter().map(|&(_, i)| i).collect();
 
         let file_of_raw = intern(order.iter().map(|&i| Some(tests[i as usize].file.as_str())));
         let group_of_raw = intern(order.iter().map(|&i| tests[i as usize].group.as_deref()));
@@ -114,16 +125,26 @@ struct Interned<'r> {
 /// Interns `values` (in sequence), giving [`NONE`] for `None`. A hash map does the lookups
 /// because it is several times faster than a tree for a million tests; its iteration order is
 /// never observed, the final indices come from sorting the distinct names.
-fn intern<'r>(values: impl Iterator<Item = Option<&'r str>> + Clone) -> Interned<'r> {
+fn intern<'r>(values: impl Iterator<Item = Option<&'r str>>) -> Interned<'r> {
     let mut first_seen: HashMap<&'r str, u32> = HashMap::new();
     let mut names: Vec<&'r str> = Vec::new();
+    // Neighbours in id order usually share their file: comparing with the previous name first
+    // skips most hash lookups.
+    let mut last: Option<(&'r str, u32)> = None;
     let provisional: Vec<u32> = values
         .map(|value| match value {
             None => NONE,
-            Some(name) => *first_seen.entry(name).or_insert_with(|| {
-                names.push(name);
-                (names.len() - 1) as u32
-            }),
+            Some(name) => match last {
+                Some((previous, index)) if previous == name => index,
+                _ => {
+                    let index = *first_seen.entry(name).or_insert_with(|| {
+                        names.push(name);
+                        (names.len() - 1) as u32
+                    });
+                    last = Some((name, index));
+                    index
+                }
+            },
         })
         .collect();
     let mut by_name: Vec<u32> = (0..names.len() as u32).collect();
@@ -182,41 +203,7 @@ impl Units {
     /// "files whole", the starting point of the auto rule.
     pub fn build(prep: &Prepared<'_>, granularity: Granularity, split: &[bool]) -> Self {
         let tests = prep.len();
-        // Raw units are numbered in order of their smallest test id: the stable tie-break key.
-        let mut group_unit = vec![NONE; prep.groups];
-        let mut file_unit = vec![NONE; prep.files.len()];
-        let mut raw_kind: Vec<UnitKind> = Vec::new();
-        let mut unit_of = Vec::with_capacity(tests);
-        for t in 0..tests {
-            let file = prep.file_of[t];
-            let group = prep.group_of[t];
-            let (slot, kind) = if group != NONE {
-                (Some(&mut group_unit[group as usize]), UnitKind::Group)
-            } else {
-                let whole = match granularity {
-                    Granularity::Test => false,
-                    Granularity::File | Granularity::Auto => !split[file as usize],
-                };
-                if whole {
-                    (Some(&mut file_unit[file as usize]), UnitKind::File(file))
-                } else {
-                    (None, UnitKind::Test)
-                }
-            };
-            let unit = match slot {
-                Some(slot) if *slot != NONE => *slot,
-                Some(slot) => {
-                    raw_kind.push(kind);
-                    *slot = (raw_kind.len() - 1) as u32;
-                    *slot
-                }
-                None => {
-                    raw_kind.push(kind);
-                    (raw_kind.len() - 1) as u32
-                }
-            };
-            unit_of.push(unit);
-        }
+        let (unit_of, raw_kind) = raw_units(prep, granularity, split);
         let count = raw_kind.len();
 
         // Members per raw unit; tests are visited in id order so each list comes out sorted.
@@ -236,6 +223,13 @@ impl Units {
         for u in 0..count {
             unit_files_start.push(unit_files.len() as u32);
             let members = &raw_members[raw_start[u] as usize..raw_start[u + 1] as usize];
+            if let [t] = members {
+                // The common case at test granularity, without the scratch sort.
+                let f = prep.file_of[*t as usize];
+                unit_files.push((f, 1));
+                units_per_file[f as usize] += 1;
+                continue;
+            }
             scratch.clear();
             scratch.extend(members.iter().map(|&t| prep.file_of[t as usize]));
             scratch.sort_unstable();
@@ -330,6 +324,50 @@ impl Units {
     pub fn tracked_files(&self) -> usize {
         self.tracked_setup.len()
     }
+}
+
+/// Each test's raw unit and each raw unit's kind. Raw units are numbered in order of their
+/// smallest test id, the stable tie-break key among equally heavy units.
+fn raw_units(
+    prep: &Prepared<'_>,
+    granularity: Granularity,
+    split: &[bool],
+) -> (Vec<u32>, Vec<UnitKind>) {
+    let mut group_unit = vec![NONE; prep.groups];
+    let mut file_unit = vec![NONE; prep.files.len()];
+    let mut kinds: Vec<UnitKind> = Vec::new();
+    let mut unit_of = Vec::with_capacity(prep.len());
+    for t in 0..prep.len() {
+        let file = prep.file_of[t];
+        let group = prep.group_of[t];
+        let (slot, kind) = if group == NONE {
+            let whole = match granularity {
+                Granularity::Test => false,
+                Granularity::File | Granularity::Auto => !split[file as usize],
+            };
+            if whole {
+                (Some(&mut file_unit[file as usize]), UnitKind::File(file))
+            } else {
+                (None, UnitKind::Test)
+            }
+        } else {
+            (Some(&mut group_unit[group as usize]), UnitKind::Group)
+        };
+        let unit = match slot {
+            Some(slot) if *slot != NONE => *slot,
+            Some(slot) => {
+                kinds.push(kind);
+                *slot = (kinds.len() - 1) as u32;
+                *slot
+            }
+            None => {
+                kinds.push(kind);
+                (kinds.len() - 1) as u32
+            }
+        };
+        unit_of.push(unit);
+    }
+    (unit_of, kinds)
 }
 
 /// CSR start offsets for `count` buckets given each item's bucket.
