@@ -3,12 +3,18 @@
 //! Units arrive heaviest first; each goes to the shard where the resulting load is smallest,
 //! lowest index on ties. Without setup costs that is simply the least loaded shard. With them a
 //! shard already holding one of the unit's files may be cheaper, so the candidates are the least
-//! loaded shard plus every shard holding one of the unit's tracked files. That set always
-//! contains an optimal choice: a shard holding none of the files pays the full weight, and the
-//! least loaded shard pays at most that on the smallest load.
+//! loaded shard plus the shards holding one of the unit's tracked files (at most 64 per file).
+//! Below that cap the set always contains an optimal choice: a shard holding none of the files
+//! pays the full weight, and the least loaded shard pays at most that on the smallest load.
 
 use super::loads::{Loads, MinTree};
 use super::units::Units;
+
+/// At most this many holders of a file are examined per unit, the first shards that took the
+/// file. It bounds LPT at `units × 64` cost evaluations however many shards there are; a file
+/// already on 64 shards has its setup paid so often that which holder gets one more test
+/// hardly matters.
+const HOLDER_SCAN_MAX: usize = 64;
 
 /// LPT over `units` on `shards` (at least 1) shards: the assignment (`unit -> shard`) and loads.
 ///
@@ -35,7 +41,7 @@ pub(super) fn lpt(units: &Units, shards: usize) -> (Vec<u32>, Loads<'_>) {
             let least = tree.min();
             let mut best = (loads.load[least] + loads.add_cost(u, least), least);
             for &(f, _) in units.shared(u) {
-                for &s in &holders[f as usize] {
+                for &s in holders[f as usize].iter().take(HOLDER_SCAN_MAX) {
                     let s = s as usize;
                     best = best.min((loads.load[s] + loads.add_cost(u, s), s));
                 }

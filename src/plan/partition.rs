@@ -2,6 +2,7 @@
 //! Karmarkar–Karp, local search and the `auto` splitting rule together.
 
 use std::borrow::Cow;
+use std::cell::OnceCell;
 use std::collections::BTreeMap;
 
 use super::Granularity;
@@ -9,7 +10,7 @@ use super::kk::{KK_CELLS_MAX, karmarkar_karp};
 use super::loads::Loads;
 use super::lpt::lpt;
 use super::search::improve;
-use super::units::{NONE, Prepared, UnitKind, Units};
+use super::units::{NONE, Prepared, Units};
 
 /// One test to place.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -83,12 +84,21 @@ pub struct Plan {
 ///
 /// # `auto` granularity
 ///
-/// Let `L` be the test-level lower bound. Plan with every file whole; while the best makespan
-/// so far exceeds `L` by more than 1 % and fewer than 6 splitting rounds have run, take the
-/// file units with at least two tests, heaviest first, and split the first
-/// `max(2^round, number of them heavier than L)` into single tests (round counts from 0), then
-/// plan again. The plan with the smallest makespan wins, the earliest on ties, so splitting only
-/// ever happens when it pays. Keep-together groups are never split.
+/// Let `L` be the test-level lower bound. Plan with every file whole. Then, while the best
+/// makespan so far exceeds `L` by more than 1 % and fewer than 6 rounds have run: of the files
+/// with at least two tests outside keep-together groups that are still whole, heaviest first
+/// (tests outside groups plus setup; name order on ties), split the first
+/// `max(2^round, number of them heavier than L)` into single tests (`round` counts from 0;
+/// files split in earlier rounds stay split) and plan again. The plan with the smallest
+/// makespan wins, the earliest on ties, so a file ends up split only when that pays. Groups are
+/// never split.
+///
+/// # `test` granularity
+///
+/// When some file has a setup cost, the `auto` plan is computed too (keeping a file whole is a
+/// valid test-granularity plan and pays its setup once) and wins if it meets the lower bound or
+/// is no worse than the test-by-test plan, provided it leaves no shard empty that single tests
+/// would have filled. [`Plan::split_files`] stays empty at this granularity.
 pub fn plan(request: &PlanRequest) -> Plan {
     let prep = Prepared::new(request);
     Planner::new(&prep, request.granularity).plan(request.total.max(1))
@@ -117,10 +127,25 @@ pub(super) struct Largest {
 #[derive(Debug)]
 pub(super) struct Planner<'p, 'r> {
     prep: &'p Prepared<'r>,
-    granularity: Granularity,
-    /// Test units for `Test`, whole-file units for `File` and `Auto`.
-    units: Units,
+    basis: Basis,
     largest: Largest,
+}
+
+/// The unit sets a granularity plans from.
+#[derive(Debug)]
+enum Basis {
+    /// Single tests, built on first use, plus whole files when some file has a setup cost:
+    /// keeping a file whole is allowed at test granularity too and, with setup costs, often
+    /// cheaper, so the `auto` plan competes (and, when it meets the bound, saves building and
+    /// partitioning a unit per test).
+    Test {
+        tests: OnceCell<Units>,
+        files: Option<Units>,
+    },
+    /// Whole files.
+    File(Units),
+    /// Whole files, split by the `auto` rule.
+    Auto(Units),
 }
 
 /// A finished partition of some unit set.
@@ -135,41 +160,25 @@ struct Candidate<'a> {
 impl<'p, 'r> Planner<'p, 'r> {
     /// Builds the units for `granularity`.
     pub fn new(prep: &'p Prepared<'r>, granularity: Granularity) -> Self {
-        let units = Units::build(prep, granularity, &vec![false; prep.files.len()]);
-        let mut largest = Largest {
-            micros: 0,
-            first_test: NONE,
+        let whole = vec![false; prep.files.len()];
+        let files = || Units::build(prep, Granularity::File, &whole);
+        let basis = match granularity {
+            Granularity::Test => Basis::Test {
+                tests: OnceCell::new(),
+                files: prep.setup.iter().any(|&s| s > 0).then(files),
+            },
+            Granularity::File => Basis::File(files()),
+            Granularity::Auto => Basis::Auto(files()),
         };
-        let mut consider = |micros: u64, first_test: u32| {
-            if (micros, std::cmp::Reverse(first_test))
-                > (largest.micros, std::cmp::Reverse(largest.first_test))
-            {
-                largest = Largest { micros, first_test };
-            }
+        let (micros, first_test) = match &basis {
+            // Units are heaviest first, the smallest test id first among equals.
+            Basis::File(units) if units.len() > 0 => (units.weight[0], units.members(0)[0]),
+            Basis::File(_) | Basis::Test { .. } | Basis::Auto(_) => prep.largest_test_level_item(),
         };
-        for u in 0..units.len() {
-            let indivisible = match (granularity, units.kind[u]) {
-                (_, UnitKind::Group | UnitKind::Test) | (Granularity::File, UnitKind::File(_)) => {
-                    true
-                }
-                (Granularity::Test | Granularity::Auto, UnitKind::File(_)) => false,
-            };
-            if indivisible {
-                consider(units.weight[u], units.members(u)[0]);
-            }
-        }
-        if granularity == Granularity::Auto {
-            for t in 0..prep.len() {
-                if prep.group_of[t] == NONE {
-                    consider(prep.single_test_cost(t), t as u32);
-                }
-            }
-        }
         Planner {
             prep,
-            granularity,
-            units,
-            largest,
+            basis,
+            largest: Largest { micros, first_test },
         }
     }
 
@@ -189,45 +198,85 @@ impl<'p, 'r> Planner<'p, 'r> {
     /// The plan over `total` (at least 1) shards.
     pub fn plan(&self, total: usize) -> Plan {
         let lower_bound = self.lower_bound(total);
-        let files = self.prep.files.len();
-        let mut best = partition(
-            Cow::Borrowed(&self.units),
-            total,
-            lower_bound,
-            vec![false; files],
-        );
-        match self.granularity {
-            Granularity::Test | Granularity::File => {}
-            Granularity::Auto => {
-                let files = self.splittable_files();
-                let mut tried = vec![false; self.prep.files.len()];
-                let mut round = 0;
-                while u128::from(best.makespan) * 100
-                    > u128::from(lower_bound) * u128::from(100 + AUTO_TOLERANCE_PERCENT)
-                    && round < AUTO_ROUNDS
-                {
-                    // Later rounds build on earlier ones, won or lost: a losing round's files
-                    // stay split, so each round tries a strictly larger split set.
-                    let open: Vec<&(u32, u64)> =
-                        files.iter().filter(|(f, _)| !tried[*f as usize]).collect();
-                    if open.is_empty() {
-                        break;
+        let whole = || vec![false; self.prep.files.len()];
+        let best = match &self.basis {
+            Basis::File(files) => partition(Cow::Borrowed(files), total, lower_bound, whole()),
+            Basis::Auto(files) => self.auto(files, total, lower_bound),
+            Basis::Test { tests, files } => {
+                let whole_files = files.as_ref().map(|files| {
+                    let mut candidate = self.auto(files, total, lower_bound);
+                    // Nothing is split "by rule" at test granularity; report no split files.
+                    candidate.split = whole();
+                    candidate
+                });
+                let single_tests =
+                    || tests.get_or_init(|| Units::build(self.prep, Granularity::Test, &whole()));
+                match whole_files {
+                    Some(candidate) => {
+                        // Fewer whole-file units than shards must not leave a shard empty when
+                        // single tests would have filled them all.
+                        let fills = candidate.units.len() >= total || single_tests().len() < total;
+                        if fills && candidate.makespan <= lower_bound {
+                            candidate
+                        } else {
+                            let single = partition(
+                                Cow::Borrowed(single_tests()),
+                                total,
+                                lower_bound,
+                                whole(),
+                            );
+                            // Ties go to whole files, which pay fewer setups.
+                            if fills && candidate.makespan <= single.makespan {
+                                candidate
+                            } else {
+                                single
+                            }
+                        }
                     }
-                    let oversized = open.iter().filter(|(_, w)| *w > lower_bound).count();
-                    let take = (1usize << round).max(oversized).min(open.len());
-                    for (f, _) in &open[..take] {
-                        tried[*f as usize] = true;
-                    }
-                    let units = Units::build(self.prep, Granularity::Auto, &tried);
-                    let candidate = partition(Cow::Owned(units), total, lower_bound, tried.clone());
-                    if candidate.makespan < best.makespan {
-                        best = candidate;
-                    }
-                    round += 1;
+                    None => partition(Cow::Borrowed(single_tests()), total, lower_bound, whole()),
                 }
             }
-        }
+        };
         self.finish(&best, total, lower_bound)
+    }
+
+    /// The `auto` rule (see [`plan`]) from the whole-file units `files`.
+    fn auto<'a>(&self, files: &'a Units, total: usize, lower_bound: u64) -> Candidate<'a> {
+        let mut best = partition(
+            Cow::Borrowed(files),
+            total,
+            lower_bound,
+            vec![false; self.prep.files.len()],
+        );
+        let splittable = self.splittable_files();
+        let mut tried = vec![false; self.prep.files.len()];
+        let mut round = 0;
+        while u128::from(best.makespan) * 100
+            > u128::from(lower_bound) * u128::from(100 + AUTO_TOLERANCE_PERCENT)
+            && round < AUTO_ROUNDS
+        {
+            // Later rounds build on earlier ones, won or lost: a losing round's files stay
+            // split, so each round tries a strictly larger split set.
+            let open: Vec<&(u32, u64)> = splittable
+                .iter()
+                .filter(|(f, _)| !tried[*f as usize])
+                .collect();
+            if open.is_empty() {
+                break;
+            }
+            let oversized = open.iter().filter(|(_, w)| *w > lower_bound).count();
+            let take = (1usize << round).max(oversized).min(open.len());
+            for (f, _) in &open[..take] {
+                tried[*f as usize] = true;
+            }
+            let units = Units::build(self.prep, Granularity::Auto, &tried);
+            let candidate = partition(Cow::Owned(units), total, lower_bound, tried.clone());
+            if candidate.makespan < best.makespan {
+                best = candidate;
+            }
+            round += 1;
+        }
+        best
     }
 
     /// Files `auto` may split: those with at least two tests outside groups, with the cost of

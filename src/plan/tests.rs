@@ -140,6 +140,29 @@ fn setup_keeps_cheap_files_together() {
 }
 
 #[test]
+fn test_granularity_keeps_files_whole_when_setup_makes_that_cheaper() {
+    // Test-by-test LPT deals each file's tests round-robin and pays every setup four times.
+    let tests = (0..40)
+        .map(|i| {
+            test(
+                &format!("{}{i:02}", ["a", "b", "c", "d"][i / 10]),
+                &format!("{}.py", i / 10),
+                1,
+            )
+        })
+        .collect();
+    let mut r = request(tests, Granularity::Test, 4);
+    for f in 0..4 {
+        r.file_setup.insert(format!("{f}.py"), 100);
+    }
+    assert!(plain_lpt_makespan(&r) > 200);
+    let p = plan(&r);
+    assert_eq!((p.makespan_micros, p.lower_bound_micros), (110, 110));
+    assert!(p.shards.iter().all(|s| s.tests.len() == 10));
+    assert!(p.split_files.is_empty());
+}
+
+#[test]
 fn groups_never_split_even_across_files() {
     let mut tests: Vec<PlanTest> = (0..6)
         .map(|i| grouped(&format!("g{i}"), &format!("f{i}.py"), "db", 10))

@@ -114,6 +114,41 @@ impl<'r> Prepared<'r> {
     pub fn single_test_cost(&self, t: usize) -> u64 {
         self.micros[t].saturating_add(self.setup[self.file_of[t] as usize])
     }
+
+    /// The most expensive item that no granularity finer than `file` can split: a keep-together
+    /// group (its tests plus the setup of each of its files) or a test outside any group (plus
+    /// its file's setup). Returns `(cost, smallest test index)`, the smallest index on ties, or
+    /// `(0, NONE)` without tests.
+    pub fn largest_test_level_item(&self) -> (u64, u32) {
+        let mut best = (0u64, NONE);
+        let mut consider = |cost: u64, first: u32| {
+            if cost > best.0 || (cost == best.0 && first < best.1) {
+                best = (cost, first);
+            }
+        };
+        let mut group_cost = vec![0u64; self.groups];
+        let mut group_first = vec![NONE; self.groups];
+        let mut group_files: Vec<(u32, u32)> = Vec::new();
+        for t in 0..self.len() {
+            let g = self.group_of[t];
+            if g == NONE {
+                consider(self.single_test_cost(t), t as u32);
+            } else {
+                group_cost[g as usize] += self.micros[t];
+                group_first[g as usize] = group_first[g as usize].min(t as u32);
+                group_files.push((g, self.file_of[t]));
+            }
+        }
+        group_files.sort_unstable();
+        group_files.dedup();
+        for (g, f) in group_files {
+            group_cost[g as usize] += self.setup[f as usize];
+        }
+        for (g, &cost) in group_cost.iter().enumerate() {
+            consider(cost, group_first[g]);
+        }
+        best
+    }
 }
 
 /// Names interned to dense indices assigned in byte order of the names.
@@ -162,17 +197,6 @@ fn intern<'r>(values: impl Iterator<Item = Option<&'r str>>) -> Interned<'r> {
     }
 }
 
-/// What a unit is made of; decides whether `auto` may split it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum UnitKind {
-    /// A single test.
-    Test,
-    /// All tests of a file outside keep-together groups (the file index).
-    File(u32),
-    /// A keep-together group.
-    Group,
-}
-
 /// Indivisible units for one granularity, heaviest first.
 ///
 /// Setup costs are modelled exactly: a file whose tests all sit in one unit has its setup folded
@@ -191,20 +215,17 @@ pub(super) struct Units {
     /// The unit's cost on a shard of its own: `base` plus the setup of its tracked files.
     /// Non-increasing in the unit index.
     pub weight: Vec<u64>,
-    /// What each unit is.
-    pub kind: Vec<UnitKind>,
     /// Setup cost of each tracked file.
     pub tracked_setup: Vec<u64>,
 }
 
 impl Units {
-    /// Builds the units of `prep` at `granularity`. Files marked in `split` are spread test by
-    /// test even at file granularity (how `auto` splits a dominant file). `Auto` here means
-    /// "files whole", the starting point of the auto rule.
+    /// Builds the units of `prep` at `granularity`. `File` and `Auto` both keep files whole
+    /// except those marked in `split`, which are spread test by test (how `auto` splits a
+    /// dominant file); `Test` ignores `split`.
     pub fn build(prep: &Prepared<'_>, granularity: Granularity, split: &[bool]) -> Self {
         let tests = prep.len();
-        let (unit_of, raw_kind) = raw_units(prep, granularity, split);
-        let count = raw_kind.len();
+        let (unit_of, count) = raw_units(prep, granularity, split);
 
         // Members per raw unit; tests are visited in id order so each list comes out sorted.
         let raw_start = prefix_starts(count, unit_of.iter().map(|&u| u as usize));
@@ -281,7 +302,6 @@ impl Units {
             shared: Vec::new(),
             base: Vec::with_capacity(count),
             weight: Vec::with_capacity(count),
-            kind: Vec::with_capacity(count),
             tracked_setup,
         };
         for &u in &order {
@@ -298,7 +318,6 @@ impl Units {
             }));
             units.base.push(raw_base[u]);
             units.weight.push(raw_weight[u]);
-            units.kind.push(raw_kind[u]);
         }
         units.member_start.push(units.members.len() as u32);
         units.shared_start.push(units.shared.len() as u32);
@@ -326,48 +345,40 @@ impl Units {
     }
 }
 
-/// Each test's raw unit and each raw unit's kind. Raw units are numbered in order of their
+/// Each test's raw unit, and the number of units. Raw units are numbered in order of their
 /// smallest test id, the stable tie-break key among equally heavy units.
-fn raw_units(
-    prep: &Prepared<'_>,
-    granularity: Granularity,
-    split: &[bool],
-) -> (Vec<u32>, Vec<UnitKind>) {
+fn raw_units(prep: &Prepared<'_>, granularity: Granularity, split: &[bool]) -> (Vec<u32>, usize) {
     let mut group_unit = vec![NONE; prep.groups];
     let mut file_unit = vec![NONE; prep.files.len()];
-    let mut kinds: Vec<UnitKind> = Vec::new();
+    let mut count = 0u32;
     let mut unit_of = Vec::with_capacity(prep.len());
     for t in 0..prep.len() {
-        let file = prep.file_of[t];
+        let file = prep.file_of[t] as usize;
         let group = prep.group_of[t];
-        let (slot, kind) = if group == NONE {
+        let slot = if group == NONE {
             let whole = match granularity {
                 Granularity::Test => false,
-                Granularity::File | Granularity::Auto => !split[file as usize],
+                Granularity::File | Granularity::Auto => !split[file],
             };
-            if whole {
-                (Some(&mut file_unit[file as usize]), UnitKind::File(file))
-            } else {
-                (None, UnitKind::Test)
-            }
+            whole.then(|| &mut file_unit[file])
         } else {
-            (Some(&mut group_unit[group as usize]), UnitKind::Group)
+            Some(&mut group_unit[group as usize])
         };
         let unit = match slot {
             Some(slot) if *slot != NONE => *slot,
             Some(slot) => {
-                kinds.push(kind);
-                *slot = (kinds.len() - 1) as u32;
+                *slot = count;
+                count += 1;
                 *slot
             }
             None => {
-                kinds.push(kind);
-                (kinds.len() - 1) as u32
+                count += 1;
+                count - 1
             }
         };
         unit_of.push(unit);
     }
-    (unit_of, kinds)
+    (unit_of, count as usize)
 }
 
 /// CSR start offsets for `count` buckets given each item's bucket.
@@ -445,10 +456,9 @@ mod tests {
         assert_eq!(units.weight, [104, 12, 11]);
         assert_eq!(units.base, [104, 2, 1]);
         assert_eq!(units.tracked_setup, [10]);
-        assert_eq!(
-            units.kind,
-            [UnitKind::File(1), UnitKind::Group, UnitKind::File(0)]
-        );
+        // Tests in id order: a1 (0), a2 (1, in g), b1 (2).
+        assert_eq!(units.members(0), [2]);
+        assert_eq!(units.members(1), [1]);
         assert_eq!(units.shared(1), [(0, 1)]);
         assert_eq!(units.members(2), [0]);
     }
