@@ -95,10 +95,12 @@ pub struct Plan {
 ///
 /// # `test` granularity
 ///
-/// When some file has a setup cost, the `auto` plan is computed too (keeping a file whole is a
-/// valid test-granularity plan and pays its setup once) and wins if it meets the lower bound or
-/// is no worse than the test-by-test plan, provided it leaves no shard empty that single tests
-/// would have filled. [`Plan::split_files`] stays empty at this granularity.
+/// When some file has a setup cost, the `auto` plan is computed first (keeping a file whole is
+/// a valid test-granularity plan and pays its setup once). It is taken if it meets the lower
+/// bound, or is within the same 1 % of it and no worse than plain test-by-test LPT; otherwise
+/// the full test-by-test plan is computed too and the `auto` plan wins only if no worse. Either
+/// way the `auto` plan must not leave a shard empty that single tests would have filled.
+/// [`Plan::split_files`] stays empty at this granularity.
 pub fn plan(request: &PlanRequest) -> Plan {
     let prep = Prepared::new(request);
     Planner::new(&prep, request.granularity).plan(request.total.max(1))
@@ -136,8 +138,8 @@ pub(super) struct Planner<'p, 'r> {
 enum Basis {
     /// Single tests, built on first use, plus whole files when some file has a setup cost:
     /// keeping a file whole is allowed at test granularity too and, with setup costs, often
-    /// cheaper, so the `auto` plan competes (and, when it meets the bound, saves building and
-    /// partitioning a unit per test).
+    /// cheaper, so the `auto` plan competes (and, when it is close enough to the bound, saves
+    /// building and partitioning a unit per test).
     Test {
         tests: OnceCell<Units>,
         files: Option<Units>,
@@ -216,7 +218,14 @@ impl<'p, 'r> Planner<'p, 'r> {
                         // Fewer whole-file units than shards must not leave a shard empty when
                         // single tests would have filled them all.
                         let fills = candidate.units.len() >= total || single_tests().len() < total;
-                        if fills && candidate.makespan <= lower_bound {
+                        // Nothing beats the bound. Close to it, a plain test-by-test LPT is
+                        // enough of a check that searching single tests would not pay.
+                        let good_enough = fills
+                            && (candidate.makespan <= lower_bound
+                                || within_tolerance(candidate.makespan, lower_bound)
+                                    && candidate.makespan
+                                        <= lpt(single_tests(), total).1.makespan());
+                        if good_enough {
                             candidate
                         } else {
                             let single = partition(
@@ -251,10 +260,7 @@ impl<'p, 'r> Planner<'p, 'r> {
         let splittable = self.splittable_files();
         let mut tried = vec![false; self.prep.files.len()];
         let mut round = 0;
-        while u128::from(best.makespan) * 100
-            > u128::from(lower_bound) * u128::from(100 + AUTO_TOLERANCE_PERCENT)
-            && round < AUTO_ROUNDS
-        {
+        while !within_tolerance(best.makespan, lower_bound) && round < AUTO_ROUNDS {
             // Later rounds build on earlier ones, won or lost: a losing round's files stay
             // split, so each round tries a strictly larger split set.
             let open: Vec<&(u32, u64)> = splittable
@@ -388,6 +394,11 @@ fn partition(
         makespan,
         split,
     }
+}
+
+/// Whether `makespan` is within [`AUTO_TOLERANCE_PERCENT`] of `lower_bound`.
+fn within_tolerance(makespan: u64, lower_bound: u64) -> bool {
+    u128::from(makespan) * 100 <= u128::from(lower_bound) * u128::from(100 + AUTO_TOLERANCE_PERCENT)
 }
 
 /// Plain setup-aware LPT on the units `plan` starts from, for tests comparing against it.

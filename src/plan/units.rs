@@ -292,8 +292,13 @@ impl Units {
         }
 
         // Heaviest first; raw numbering (smallest test id) breaks ties.
-        let mut order: Vec<u32> = (0..count as u32).collect();
-        order.sort_unstable_by_key(|&u| (std::cmp::Reverse(raw_weight[u as usize]), u));
+        // Sorting (key, index) pairs rather than indices keeps the comparisons on one array.
+        let mut order: Vec<(std::cmp::Reverse<u64>, u32)> = raw_weight
+            .iter()
+            .enumerate()
+            .map(|(u, &w)| (std::cmp::Reverse(w), u as u32))
+            .collect();
+        order.sort_unstable();
 
         let mut units = Units {
             member_start: Vec::with_capacity(count + 1),
@@ -304,7 +309,7 @@ impl Units {
             weight: Vec::with_capacity(count),
             tracked_setup,
         };
-        for &u in &order {
+        for &(_, u) in &order {
             let u = u as usize;
             units.member_start.push(units.members.len() as u32);
             units
