@@ -1,9 +1,10 @@
 //! Timing of `plan()` on a million synthetic tests.
 //!
 //! 1,000,000 tests in 20,000 files, durations and file sizes long-tailed (Pareto), a setup cost
-//! on every file. Prints, per granularity and shard count, the wall time of `plan()` (which
-//! includes canonicalisation and building the output strings) and the makespan over the lower
-//! bound. Run with `cargo bench --bench plan_partition`.
+//! on every file (and once without any, the pure test-by-test path). Prints, per granularity
+//! and shard count, the wall time of `plan()` (canonicalisation and the output strings
+//! included) and the makespan over the lower bound. Run with
+//! `cargo bench --bench plan_partition`.
 
 use std::collections::BTreeMap;
 use std::time::Instant;
@@ -88,21 +89,30 @@ fn main() {
         FILES,
         started.elapsed()
     );
+    let mut without_setup = request.clone();
+    without_setup.file_setup.clear();
+    without_setup.granularity = Granularity::Test;
+    run("Test, no setup", &mut without_setup, Granularity::Test);
     for granularity in [Granularity::Test, Granularity::Auto, Granularity::File] {
-        for total in [4, 16, 64] {
-            request.granularity = granularity;
-            request.total = total;
-            let started = Instant::now();
-            let p = plan(&request);
-            let elapsed = started.elapsed();
-            println!(
-                "{granularity:?}\tN={total:>2}\t{:>8.1} ms\tmakespan/bound = {:.6}\t(makespan {} µs, bound {} µs, {} split files)",
-                elapsed.as_secs_f64() * 1e3,
-                p.makespan_micros as f64 / p.lower_bound_micros as f64,
-                p.makespan_micros,
-                p.lower_bound_micros,
-                p.split_files.len(),
-            );
-        }
+        run(&format!("{granularity:?}"), &mut request, granularity);
+    }
+}
+
+/// Plans `request` at `granularity` for 4, 16 and 64 shards, printing one line each.
+fn run(label: &str, request: &mut PlanRequest, granularity: Granularity) {
+    for total in [4, 16, 64] {
+        request.granularity = granularity;
+        request.total = total;
+        let started = Instant::now();
+        let p = plan(request);
+        let elapsed = started.elapsed();
+        println!(
+            "{label:<15} N={total:>2} {:>8.1} ms  makespan/bound = {:.6}  (makespan {} µs, bound {} µs, {} split files)",
+            elapsed.as_secs_f64() * 1e3,
+            p.makespan_micros as f64 / p.lower_bound_micros as f64,
+            p.makespan_micros,
+            p.lower_bound_micros,
+            p.split_files.len(),
+        );
     }
 }

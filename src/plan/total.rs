@@ -81,7 +81,11 @@ pub fn choose_total(
         );
     };
     if largest.micros > room {
-        let first_test_id = prep.ids[largest.first_test as usize].to_owned();
+        // An item heavier than `room` exists, so it has a first test.
+        let first_test_id = prep
+            .ids
+            .get(largest.first_test as usize)
+            .map_or_else(String::new, |id| (*id).to_owned());
         return closest(
             &planner,
             prep.total_micros,
