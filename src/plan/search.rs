@@ -9,8 +9,9 @@
 //! taken only if both shards end below the old `load(h)`: the sorted load vector then decreases
 //! lexicographically, so the search cannot cycle.
 //!
-//! Work is counted in candidate evaluations, never in time, so the result is the same on every
-//! machine. The search stops early once the makespan reaches the lower bound.
+//! Work is counted in candidate evaluations (plus charges for per-step bookkeeping), never in
+//! time, so the result is the same on every machine. The search stops early once the makespan
+//! reaches the lower bound.
 
 use super::loads::Loads;
 use super::units::Units;
@@ -55,6 +56,9 @@ pub(super) fn improve(
         if top <= lower_bound || spent >= budget {
             break;
         }
+        // Finding `h` and ordering the targets is work too; charging it keeps huge shard counts
+        // bounded by the budget.
+        spent += shards as u64;
         targets.clear();
         targets.extend((0..shards).filter(|&s| s != h));
         targets.sort_unstable_by_key(|&s| (loads.load[s], s));
@@ -73,6 +77,11 @@ pub(super) fn improve(
             if step.is_some() {
                 break;
             }
+        }
+        // Relocations shift the per-shard lists; charge that memory traffic (at 1/32 per
+        // element, roughly its cost relative to an evaluation) so huge shards stay bounded.
+        if let Some(Step::Move { to: t, .. } | Step::Swap { with: t, .. }) = step {
+            spent += (lists[h].len() + lists[t].len()) as u64 / 32;
         }
         match step {
             None => break,
@@ -206,4 +215,77 @@ fn swap_loads(units: &Units, loads: &Loads<'_>, a: u32, h: usize, b: u32, t: usi
         loads.load[h] - loads.remove_cost(a, h) + loads.add_cost_after_removing(b, h, a),
         loads.load[t] - loads.remove_cost(b, t) + loads.add_cost_after_removing(a, t, b),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use super::*;
+    use crate::plan::units::Prepared;
+    use crate::plan::{Granularity, PlanRequest, PlanTest};
+
+    fn request(micros: &[u64]) -> PlanRequest {
+        PlanRequest {
+            tests: micros
+                .iter()
+                .enumerate()
+                .map(|(i, &m)| PlanTest {
+                    id: format!("t{i}"),
+                    file: format!("f{i}.py"),
+                    group: None,
+                    micros: m,
+                })
+                .collect(),
+            file_setup: BTreeMap::new(),
+            granularity: Granularity::Test,
+            total: 2,
+        }
+    }
+
+    #[test]
+    fn repairs_a_lopsided_start_and_respects_the_budget() {
+        let r = request(&[3, 3, 2, 2, 2]);
+        let prep = Prepared::new(&r);
+        let units = Units::build(&prep, Granularity::Test, &[false; 5]);
+        let start = vec![0u32; 5];
+
+        let mut assignment = start.clone();
+        let mut loads = Loads::from_assignment(&units, 2, &assignment);
+        assert_eq!(improve(&units, &mut loads, &mut assignment, 6, 0, true), 0);
+        assert_eq!(assignment, start);
+
+        let spent = improve(&units, &mut loads, &mut assignment, 6, 1_000, true);
+        assert!(spent > 0 && spent < 1_000);
+        assert_eq!(loads.load, [6, 6]);
+        assert_eq!(
+            Loads::from_assignment(&units, 2, &assignment).load,
+            loads.load
+        );
+    }
+
+    #[test]
+    fn swaps_account_for_shared_setup() {
+        // a1, a2 share a.py (setup 100); b1 is alone. Starting from {a1} | {a2, b1} the move of
+        // a2 next to a1 saves a setup.
+        let mut r = request(&[]);
+        for (id, file, micros) in [("a1", "a.py", 1), ("a2", "a.py", 1), ("b1", "b.py", 50)] {
+            r.tests.push(PlanTest {
+                id: id.to_owned(),
+                file: file.to_owned(),
+                group: None,
+                micros,
+            });
+        }
+        r.file_setup.insert("a.py".to_owned(), 100);
+        let prep = Prepared::new(&r);
+        let units = Units::build(&prep, Granularity::Test, &[false, false]);
+        // Units heaviest first: a1 (101), a2 (101), b1 (50).
+        let mut assignment = vec![0, 1, 1];
+        let mut loads = Loads::from_assignment(&units, 2, &assignment);
+        assert_eq!(loads.load, [101, 151]);
+        improve(&units, &mut loads, &mut assignment, 101, 1_000, true);
+        assert_eq!(assignment, [0, 0, 1]);
+        assert_eq!(loads.load, [102, 50]);
+    }
 }
