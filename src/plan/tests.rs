@@ -345,14 +345,14 @@ fn arbitrary_request() -> impl Strategy<Value = PlanRequest> {
         0u32..40,
     );
     (
-        prop::collection::vec(test, 0..60),
+        prop::collection::vec(test, 0..80),
         prop::collection::vec(prop_oneof![Just(0u64), 0u64..200], 12),
         prop_oneof![
             Just(Granularity::Test),
             Just(Granularity::File),
             Just(Granularity::Auto)
         ],
-        1usize..9,
+        1usize..12,
     )
         .prop_map(|(tests, setup, granularity, total)| PlanRequest {
             // Ids drawn from a small range produce duplicates, which must be ignored.
