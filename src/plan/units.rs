@@ -26,6 +26,9 @@ pub enum Granularity {
 pub(super) const NONE: u32 = u32::MAX;
 
 /// The request in canonical form, shared by every shard count a caller tries.
+///
+/// Indices are `u32` to halve the memory of the per-test arrays; a request is assumed to hold
+/// fewer than 2^32 − 1 tests.
 #[derive(Debug)]
 pub(super) struct Prepared<'r> {
     /// Test ids in byte order, one per distinct id.
@@ -91,10 +94,7 @@ impl<'r> Prepared<'r> {
             .chain(&setup)
             .fold(0u64, |acc, &m| acc.saturating_add(m));
         Prepared {
-            ids: order
-                .iter()
-                .map(|&i| tests[i as usize].id.as_str())
-                .collect(),
+            ids: keyed.iter().map(|&(id, _)| id).collect(),
             file_of: file_of_raw.index,
             group_of: group_of_raw.index,
             micros,
