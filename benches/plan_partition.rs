@@ -9,7 +9,7 @@
 use std::collections::BTreeMap;
 use std::time::Instant;
 
-use rxdist::plan::{Granularity, PlanRequest, PlanTest, plan};
+use rxdist::plan::{Granularity, PlanRequest, PlanTest, choose_total, plan};
 
 const TESTS: usize = 1_000_000;
 const FILES: usize = 20_000;
@@ -96,6 +96,18 @@ fn main() {
     for granularity in [Granularity::Test, Granularity::Auto, Granularity::File] {
         run(&format!("{granularity:?}"), &mut request, granularity);
     }
+    // The suite is ~2,250 s of work: a 60 s target with 5 s of per-shard overhead needs ~41
+    // shards; cap at 64.
+    request.granularity = Granularity::Auto;
+    let started = Instant::now();
+    let choice = choose_total(&request, 60_000_000, 5_000_000, 64);
+    println!(
+        "choose_total (auto, target 60 s, overhead 5 s, max 64): N = {}, makespan {} µs, reachable {}, {:.1} ms",
+        choice.total,
+        choice.plan.makespan_micros,
+        choice.reachable,
+        started.elapsed().as_secs_f64() * 1e3,
+    );
 }
 
 /// Plans `request` at `granularity` for 4, 16 and 64 shards, printing one line each.
