@@ -8,11 +8,6 @@
 //! the headline figure is the slower scenario's median against the 250 MB/s anchor. Run with
 //! `cargo bench --bench junit_read`.
 
-#![expect(
-    clippy::doc_markdown,
-    reason = "JUnit is a product name in prose, not code"
-)]
-
 use std::fs::File;
 use std::io::{self, BufReader, BufWriter, Write};
 use std::path::Path;

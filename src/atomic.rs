@@ -14,7 +14,10 @@ pub fn write(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
         _ => Path::new("."),
     };
     std::fs::create_dir_all(dir)?;
-    let mut temp = tempfile::Builder::new().prefix(".rxdist-").suffix(".tmp").tempfile_in(dir)?;
+    let mut temp = tempfile::Builder::new()
+        .prefix(".rxdist-")
+        .suffix(".tmp")
+        .tempfile_in(dir)?;
     temp.write_all(bytes)?;
     temp.as_file().sync_all()?;
     temp.persist(path).map_err(|error| error.error)?;

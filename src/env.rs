@@ -117,12 +117,17 @@ impl Env {
 
     /// The value of `name`, if set and not empty.
     pub fn get(&self, name: &str) -> Option<&str> {
-        self.vars.get(name).map(String::as_str).filter(|value| !value.is_empty())
+        self.vars
+            .get(name)
+            .map(String::as_str)
+            .filter(|value| !value.is_empty())
     }
 }
 
 impl FromIterator<(&'static str, String)> for Env {
     fn from_iter<I: IntoIterator<Item = (&'static str, String)>>(iter: I) -> Self {
-        Env { vars: iter.into_iter().collect() }
+        Env {
+            vars: iter.into_iter().collect(),
+        }
     }
 }

@@ -32,5 +32,8 @@ fn help_texts() {
 #[test]
 fn version_is_printed_with_exit_0() {
     let output = rxdist().args(["--version"]).run().success();
-    assert_eq!(output.stdout.trim(), format!("rxdist {}", env!("CARGO_PKG_VERSION")));
+    assert_eq!(
+        output.stdout.trim(),
+        format!("rxdist {}", env!("CARGO_PKG_VERSION"))
+    );
 }

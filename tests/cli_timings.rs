@@ -8,7 +8,9 @@ use std::path::Path;
 use common::{fixture, root, rxdist};
 
 fn record(history: &Path, inputs: &[&Path], extra: &[&str]) -> common::Output {
-    let mut command = rxdist().args(["timings", "record", "--history"]).args([history.as_os_str()]);
+    let mut command = rxdist()
+        .args(["timings", "record", "--history"])
+        .args([history.as_os_str()]);
     for input in inputs {
         command = command.args(["--input".as_ref(), input.as_os_str()]);
     }
@@ -16,7 +18,11 @@ fn record(history: &Path, inputs: &[&Path], extra: &[&str]) -> common::Output {
 }
 
 fn show_json(history: &Path) -> serde_json::Value {
-    let output = rxdist().args(["timings", "show", "--format", "json", "--history"]).args([history.as_os_str()]).run().success();
+    let output = rxdist()
+        .args(["timings", "show", "--format", "json", "--history"])
+        .args([history.as_os_str()])
+        .run()
+        .success();
     serde_json::from_str(&output.stdout).unwrap()
 }
 
@@ -31,8 +37,17 @@ fn recording_creates_the_history_and_show_summarises_it() {
     assert_eq!(summary["runs"], 1);
     assert_eq!(summary["tests"], 33);
 
-    let text = rxdist().args(["timings", "show", "--history"]).args([history.as_os_str()]).run().success();
-    assert!(text.stdout.contains("tests/test_checkout.py::test_checkout_many_items"), "{}", text.stdout);
+    let text = rxdist()
+        .args(["timings", "show", "--history"])
+        .args([history.as_os_str()])
+        .run()
+        .success();
+    assert!(
+        text.stdout
+            .contains("tests/test_checkout.py::test_checkout_many_items"),
+        "{}",
+        text.stdout
+    );
     assert!(text.stdout.contains("sha256"), "{}", text.stdout);
 }
 
@@ -65,10 +80,20 @@ fn the_history_file_is_deterministic() {
 fn pytest_split_and_knapsack_files_import() {
     let dir = tempfile::tempdir().unwrap();
     let history = dir.path().join("history.zst");
-    record(&history, &[&fixture("durations/pytest-split.test_durations")], &[]).success();
+    record(
+        &history,
+        &[&fixture("durations/pytest-split.test_durations")],
+        &[],
+    )
+    .success();
     assert_eq!(show_json(&history)["tests"], 35);
     let knapsack = dir.path().join("knapsack.zst");
-    record(&knapsack, &[&fixture("durations/knapsack_rspec_report.json")], &[]).success();
+    record(
+        &knapsack,
+        &[&fixture("durations/knapsack_rspec_report.json")],
+        &[],
+    )
+    .success();
     assert!(show_json(&knapsack)["tests"].as_u64().unwrap() > 0);
 }
 
@@ -76,12 +101,36 @@ fn pytest_split_and_knapsack_files_import() {
 fn directories_are_searched_and_real_reports_of_every_dialect_record() {
     let dir = tempfile::tempdir().unwrap();
     let history = dir.path().join("history.zst");
-    let output = record(&history, &[&fixture("junit/surefire")], &["--framework", "generic"]).success();
+    let output = record(
+        &history,
+        &[&fixture("junit/surefire")],
+        &["--framework", "generic"],
+    )
+    .success();
     assert!(output.stderr.contains("from 2 files"), "{}", output.stderr);
-    for report in ["nextest.xml", "jest-junit.xml", "mocha.xml", "playwright.xml", "phpunit.xml", "gotestsum.xml", "handmade-gradle.xml", "handmade-rspec.xml", "handmade-bazel.xml", "handmade-go-junit-report.xml"] {
+    for report in [
+        "nextest.xml",
+        "jest-junit.xml",
+        "mocha.xml",
+        "playwright.xml",
+        "phpunit.xml",
+        "gotestsum.xml",
+        "handmade-gradle.xml",
+        "handmade-rspec.xml",
+        "handmade-bazel.xml",
+        "handmade-go-junit-report.xml",
+    ] {
         let history = dir.path().join(format!("{report}.zst"));
-        record(&history, &[&fixture(&format!("junit/{report}"))], &["--framework", "generic"]).success();
-        assert!(show_json(&history)["tests"].as_u64().unwrap() > 0, "{report}");
+        record(
+            &history,
+            &[&fixture(&format!("junit/{report}"))],
+            &["--framework", "generic"],
+        )
+        .success();
+        assert!(
+            show_json(&history)["tests"].as_u64().unwrap() > 0,
+            "{report}"
+        );
     }
 }
 
@@ -92,16 +141,30 @@ fn xunit2_reports_map_with_the_collected_list_and_unmappable_ones_are_reported()
     let report = fixture("junit/pytest-xunit2.xml");
     // Without the list and away from the project, nothing can be mapped: reported, not dropped silently.
     let output = record(&history, &[&report], &["--framework", "pytest"]).expect_code(5);
-    assert!(output.stderr.contains("36 testcases could not be mapped"), "{}", output.stderr);
+    assert!(
+        output.stderr.contains("36 testcases could not be mapped"),
+        "{}",
+        output.stderr
+    );
     assert!(output.stderr.contains("--tests"), "{}", output.stderr);
 
     let collected = fixture("junit/pytest-collected.txt");
-    record(&history, &[&report], &["--tests", collected.to_str().unwrap()]).success();
+    record(
+        &history,
+        &[&report],
+        &["--tests", collected.to_str().unwrap()],
+    )
+    .success();
     assert_eq!(show_json(&history)["tests"], 35);
 
     let from_disk = dir.path().join("disk.zst");
     let rootdir = fixture("junit/sources/pytest_sample");
-    record(&from_disk, &[&report], &["--rootdir", rootdir.to_str().unwrap()]).success();
+    record(
+        &from_disk,
+        &[&report],
+        &["--rootdir", rootdir.to_str().unwrap()],
+    )
+    .success();
     assert_eq!(show_json(&from_disk)["tests"], 35);
 }
 
@@ -132,10 +195,25 @@ fn bad_inputs_get_a_clear_error_and_exit_3() {
         let history = dir.path().join(format!("{name}.zst"));
         let input = write(dir.path(), name, &bytes);
         let output = record(&history, &[&input], &[]).expect_code(3);
-        assert!(output.stderr.contains("error:"), "{name}: {}", output.stderr);
-        assert!(output.stderr.contains(needle), "{name}: expected {needle:?} in {}", output.stderr);
-        assert!(!output.stderr.contains("panicked"), "{name}: {}", output.stderr);
-        assert!(!history.exists(), "{name}: a history was written from nothing");
+        assert!(
+            output.stderr.contains("error:"),
+            "{name}: {}",
+            output.stderr
+        );
+        assert!(
+            output.stderr.contains(needle),
+            "{name}: expected {needle:?} in {}",
+            output.stderr
+        );
+        assert!(
+            !output.stderr.contains("panicked"),
+            "{name}: {}",
+            output.stderr
+        );
+        assert!(
+            !history.exists(),
+            "{name}: a history was written from nothing"
+        );
     }
 }
 
@@ -146,12 +224,22 @@ fn a_truncated_report_keeps_its_complete_testcases_and_exits_4() {
     let cut = full.len() / 2;
     let truncated = write(dir.path(), "truncated.xml", &full[..cut]);
     let history = dir.path().join("history.zst");
-    let output = record(&history, &[&truncated], &["--rootdir", root().join("examples/shop").to_str().unwrap()]).expect_code(4);
+    let output = record(
+        &history,
+        &[&truncated],
+        &["--rootdir", root().join("examples/shop").to_str().unwrap()],
+    )
+    .expect_code(4);
     assert!(output.stderr.contains("truncated.xml"), "{}", output.stderr);
-    let complete = String::from_utf8_lossy(&full[..cut]).matches("</testcase>").count()
+    let complete = String::from_utf8_lossy(&full[..cut])
+        .matches("</testcase>")
+        .count()
         + String::from_utf8_lossy(&full[..cut]).matches("/>").count();
     let recorded = show_json(&history)["tests"].as_u64().unwrap() as usize;
-    assert!(recorded > 0 && recorded <= complete, "recorded {recorded} of at most {complete}");
+    assert!(
+        recorded > 0 && recorded <= complete,
+        "recorded {recorded} of at most {complete}"
+    );
 }
 
 #[test]
@@ -159,8 +247,21 @@ fn a_broken_input_beside_good_ones_still_records_the_good_ones() {
     let dir = tempfile::tempdir().unwrap();
     let broken = write(dir.path(), "broken.xml", b"<testsuites><testsuite");
     let history = dir.path().join("history.zst");
-    let output = record(&history, &[&root().join("examples/reports/run-1.xml"), &broken, &dir.path().join("missing.xml")], &[]).expect_code(4);
-    assert!(output.stderr.contains("broken.xml") && output.stderr.contains("missing.xml"), "{}", output.stderr);
+    let output = record(
+        &history,
+        &[
+            &root().join("examples/reports/run-1.xml"),
+            &broken,
+            &dir.path().join("missing.xml"),
+        ],
+        &[],
+    )
+    .expect_code(4);
+    assert!(
+        output.stderr.contains("broken.xml") && output.stderr.contains("missing.xml"),
+        "{}",
+        output.stderr
+    );
     assert_eq!(show_json(&history)["tests"], 33);
 }
 
@@ -173,13 +274,27 @@ fn a_corrupt_history_is_reported_and_left_untouched() {
     let last = bytes.len() - 10;
     bytes[last] ^= 0x55;
     std::fs::write(&history, &bytes).unwrap();
-    let output = record(&history, &[&root().join("examples/reports/run-2.xml")], &[]).expect_code(3);
-    assert!(output.stderr.contains("left untouched"), "{}", output.stderr);
+    let output =
+        record(&history, &[&root().join("examples/reports/run-2.xml")], &[]).expect_code(3);
+    assert!(
+        output.stderr.contains("left untouched"),
+        "{}",
+        output.stderr
+    );
     assert_eq!(std::fs::read(&history).unwrap(), bytes);
-    let output = rxdist().args(["plan", "--total", "2", "--tests", "-", "--history"]).args([history.as_os_str()]).stdin("a::b\n").run().expect_code(3);
+    let output = rxdist()
+        .args(["plan", "--total", "2", "--tests", "-", "--history"])
+        .args([history.as_os_str()])
+        .stdin("a::b\n")
+        .run()
+        .expect_code(3);
     assert!(output.stderr.contains("history"), "{}", output.stderr);
     write(dir.path(), "garbage.zst", b"definitely not a history");
-    rxdist().args(["timings", "show", "--history"]).args([dir.path().join("garbage.zst").as_os_str()]).run().expect_code(3);
+    rxdist()
+        .args(["timings", "show", "--history"])
+        .args([dir.path().join("garbage.zst").as_os_str()])
+        .run()
+        .expect_code(3);
 }
 
 #[test]

@@ -42,7 +42,11 @@ impl CiSystem {
     fn variables(self) -> (&'static str, &'static str, bool) {
         match self {
             CiSystem::Bazel => (EnvVars::TEST_SHARD_INDEX, EnvVars::TEST_TOTAL_SHARDS, false),
-            CiSystem::CircleCi => (EnvVars::CIRCLE_NODE_INDEX, EnvVars::CIRCLE_NODE_TOTAL, false),
+            CiSystem::CircleCi => (
+                EnvVars::CIRCLE_NODE_INDEX,
+                EnvVars::CIRCLE_NODE_TOTAL,
+                false,
+            ),
             CiSystem::GitLab => (EnvVars::CI_NODE_INDEX, EnvVars::CI_NODE_TOTAL, true),
             CiSystem::Buildkite => (
                 EnvVars::BUILDKITE_PARALLEL_JOB,
@@ -54,7 +58,11 @@ impl CiSystem {
                 EnvVars::SYSTEM_TOTALJOBSINPHASE,
                 true,
             ),
-            CiSystem::Semaphore => (EnvVars::SEMAPHORE_JOB_INDEX, EnvVars::SEMAPHORE_JOB_COUNT, true),
+            CiSystem::Semaphore => (
+                EnvVars::SEMAPHORE_JOB_INDEX,
+                EnvVars::SEMAPHORE_JOB_COUNT,
+                true,
+            ),
             CiSystem::Bitbucket => (
                 EnvVars::BITBUCKET_PARALLEL_STEP,
                 EnvVars::BITBUCKET_PARALLEL_STEP_COUNT,
@@ -99,7 +107,9 @@ pub enum CiError {
         value: String,
     },
     /// Index outside `0..total` (after converting a 1-based index).
-    #[error("{system} says this is job {index_variable}={index} of {total_variable}={total}, which is out of range")]
+    #[error(
+        "{system} says this is job {index_variable}={index} of {total_variable}={total}, which is out of range"
+    )]
     OutOfRange {
         /// The CI's name.
         system: &'static str,
@@ -133,22 +143,33 @@ pub fn detect_shard(env: &Env) -> Result<Option<ShardSlot>, CiError> {
         let (index_variable, total_variable, one_based) = system.variables();
         let (index, total) = match (env.get(index_variable), env.get(total_variable)) {
             (None, None) => continue,
-            (Some(index), Some(total)) => (
-                parse(index_variable, index)?,
-                parse(total_variable, total)?,
-            ),
+            (Some(index), Some(total)) => {
+                (parse(index_variable, index)?, parse(total_variable, total)?)
+            }
             (Some(_), None) => {
-                return Err(CiError::HalfSet { present: index_variable, missing: total_variable });
+                return Err(CiError::HalfSet {
+                    present: index_variable,
+                    missing: total_variable,
+                });
             }
             (None, Some(_)) => {
-                return Err(CiError::HalfSet { present: total_variable, missing: index_variable });
+                return Err(CiError::HalfSet {
+                    present: total_variable,
+                    missing: index_variable,
+                });
             }
         };
-        let zero_based = if one_based { index.checked_sub(1) } else { Some(index) };
+        let zero_based = if one_based {
+            index.checked_sub(1)
+        } else {
+            Some(index)
+        };
         return match zero_based {
-            Some(slot) if total > 0 && slot < total => {
-                Ok(Some(ShardSlot { system, index: slot, total }))
-            }
+            Some(slot) if total > 0 && slot < total => Ok(Some(ShardSlot {
+                system,
+                index: slot,
+                total,
+            })),
             _ => Err(CiError::OutOfRange {
                 system: system.name(),
                 index_variable,
@@ -172,10 +193,10 @@ pub fn is_github_actions(env: &Env) -> bool {
 }
 
 fn parse(variable: &'static str, value: &str) -> Result<usize, CiError> {
-    value
-        .trim()
-        .parse()
-        .map_err(|_| CiError::NotANumber { variable, value: value.to_owned() })
+    value.trim().parse().map_err(|_| CiError::NotANumber {
+        variable,
+        value: value.to_owned(),
+    })
 }
 
 #[cfg(test)]
@@ -183,11 +204,16 @@ mod tests {
     use super::*;
 
     fn env(pairs: &[(&'static str, &str)]) -> Env {
-        pairs.iter().map(|&(name, value)| (name, value.to_owned())).collect()
+        pairs
+            .iter()
+            .map(|&(name, value)| (name, value.to_owned()))
+            .collect()
     }
 
     fn slot(pairs: &[(&'static str, &str)]) -> Option<(CiSystem, usize, usize)> {
-        detect_shard(&env(pairs)).unwrap().map(|slot| (slot.system, slot.index, slot.total))
+        detect_shard(&env(pairs))
+            .unwrap()
+            .map(|slot| (slot.system, slot.index, slot.total))
     }
 
     #[test]
@@ -199,14 +225,34 @@ mod tests {
     fn zero_based_systems_pass_through() {
         use EnvVars as V;
         let cases = [
-            (V::CIRCLE_NODE_INDEX, V::CIRCLE_NODE_TOTAL, CiSystem::CircleCi),
-            (V::BUILDKITE_PARALLEL_JOB, V::BUILDKITE_PARALLEL_JOB_COUNT, CiSystem::Buildkite),
-            (V::BITBUCKET_PARALLEL_STEP, V::BITBUCKET_PARALLEL_STEP_COUNT, CiSystem::Bitbucket),
+            (
+                V::CIRCLE_NODE_INDEX,
+                V::CIRCLE_NODE_TOTAL,
+                CiSystem::CircleCi,
+            ),
+            (
+                V::BUILDKITE_PARALLEL_JOB,
+                V::BUILDKITE_PARALLEL_JOB_COUNT,
+                CiSystem::Buildkite,
+            ),
+            (
+                V::BITBUCKET_PARALLEL_STEP,
+                V::BITBUCKET_PARALLEL_STEP_COUNT,
+                CiSystem::Bitbucket,
+            ),
             (V::TEST_SHARD_INDEX, V::TEST_TOTAL_SHARDS, CiSystem::Bazel),
         ];
         for (index, total, system) in cases {
-            assert_eq!(slot(&[(index, "0"), (total, "3")]), Some((system, 0, 3)), "{system:?}");
-            assert_eq!(slot(&[(index, "2"), (total, "3")]), Some((system, 2, 3)), "{system:?}");
+            assert_eq!(
+                slot(&[(index, "0"), (total, "3")]),
+                Some((system, 0, 3)),
+                "{system:?}"
+            );
+            assert_eq!(
+                slot(&[(index, "2"), (total, "3")]),
+                Some((system, 2, 3)),
+                "{system:?}"
+            );
         }
     }
 
@@ -214,11 +260,18 @@ mod tests {
     fn one_based_systems_are_shifted() {
         use EnvVars as V;
         assert_eq!(
-            slot(&[(V::GITLAB_CI, "true"), (V::CI_NODE_INDEX, "1"), (V::CI_NODE_TOTAL, "4")]),
+            slot(&[
+                (V::GITLAB_CI, "true"),
+                (V::CI_NODE_INDEX, "1"),
+                (V::CI_NODE_TOTAL, "4")
+            ]),
             Some((CiSystem::GitLab, 0, 4))
         );
         assert_eq!(
-            slot(&[(V::SYSTEM_JOBPOSITIONINPHASE, "4"), (V::SYSTEM_TOTALJOBSINPHASE, "4")]),
+            slot(&[
+                (V::SYSTEM_JOBPOSITIONINPHASE, "4"),
+                (V::SYSTEM_TOTALJOBSINPHASE, "4")
+            ]),
             Some((CiSystem::AzurePipelines, 3, 4))
         );
         assert_eq!(
@@ -230,7 +283,10 @@ mod tests {
     #[test]
     fn gitlab_variables_outside_gitlab_are_ignored() {
         use EnvVars as V;
-        assert_eq!(slot(&[(V::CI_NODE_INDEX, "1"), (V::CI_NODE_TOTAL, "4")]), None);
+        assert_eq!(
+            slot(&[(V::CI_NODE_INDEX, "1"), (V::CI_NODE_TOTAL, "4")]),
+            None
+        );
     }
 
     #[test]
@@ -250,15 +306,24 @@ mod tests {
     #[test]
     fn empty_values_count_as_unset() {
         use EnvVars as V;
-        assert_eq!(slot(&[(V::CIRCLE_NODE_INDEX, ""), (V::CIRCLE_NODE_TOTAL, "")]), None);
+        assert_eq!(
+            slot(&[(V::CIRCLE_NODE_INDEX, ""), (V::CIRCLE_NODE_TOTAL, "")]),
+            None
+        );
     }
 
     #[test]
     fn bad_values_are_errors_naming_the_variable() {
         use EnvVars as V;
-        let error = detect_shard(&env(&[(V::CIRCLE_NODE_INDEX, "x"), (V::CIRCLE_NODE_TOTAL, "2")]))
-            .unwrap_err();
-        assert_eq!(error.to_string(), "CIRCLE_NODE_INDEX=\"x\" is not a whole number");
+        let error = detect_shard(&env(&[
+            (V::CIRCLE_NODE_INDEX, "x"),
+            (V::CIRCLE_NODE_TOTAL, "2"),
+        ]))
+        .unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "CIRCLE_NODE_INDEX=\"x\" is not a whole number"
+        );
 
         let error = detect_shard(&env(&[
             (V::GITLAB_CI, "true"),
@@ -266,10 +331,16 @@ mod tests {
             (V::CI_NODE_TOTAL, "2"),
         ]))
         .unwrap_err();
-        assert!(matches!(error, CiError::OutOfRange { index: 0, .. }), "{error}");
+        assert!(
+            matches!(error, CiError::OutOfRange { index: 0, .. }),
+            "{error}"
+        );
 
-        let error = detect_shard(&env(&[(V::CIRCLE_NODE_INDEX, "2"), (V::CIRCLE_NODE_TOTAL, "2")]))
-            .unwrap_err();
+        let error = detect_shard(&env(&[
+            (V::CIRCLE_NODE_INDEX, "2"),
+            (V::CIRCLE_NODE_TOTAL, "2"),
+        ]))
+        .unwrap_err();
         assert!(error.to_string().contains("out of range"), "{error}");
 
         let error = detect_shard(&env(&[(V::BUILDKITE_PARALLEL_JOB, "1")])).unwrap_err();

@@ -48,7 +48,12 @@ pub struct PlanArgs {
     pub history: Option<PathBuf>,
 
     /// File with the tests to plan, one id per line ('-' reads standard input)
-    #[arg(long, value_name = "FILE", env = "RXDIST_TESTS", conflicts_with = "collect")]
+    #[arg(
+        long,
+        value_name = "FILE",
+        env = "RXDIST_TESTS",
+        conflicts_with = "collect"
+    )]
     pub tests: Option<PathBuf>,
 
     /// Collect the test list by running this test runner's collection
@@ -56,7 +61,12 @@ pub struct PlanArgs {
     pub collect: Option<CollectRunner>,
 
     /// Extra argument for the collection command (repeatable), e.g. --collect-arg=tests/unit
-    #[arg(long, value_name = "ARG", allow_hyphen_values = true, requires = "collect")]
+    #[arg(
+        long,
+        value_name = "ARG",
+        allow_hyphen_values = true,
+        requires = "collect"
+    )]
     pub collect_arg: Vec<String>,
 
     /// How finely tests may be spread over shards [default: auto]
@@ -81,7 +91,12 @@ pub struct PlanArgs {
 
     /// Glob of test ids that must all run on one shard (repeatable; comma-separated in the
     /// environment)
-    #[arg(long, value_name = "GLOB", env = "RXDIST_KEEP_TOGETHER", value_delimiter = ',')]
+    #[arg(
+        long,
+        value_name = "GLOB",
+        env = "RXDIST_KEEP_TOGETHER",
+        value_delimiter = ','
+    )]
     pub keep_together: Vec<String>,
 
     /// Write the output to this file (atomically) instead of standard output
@@ -194,9 +209,9 @@ pub enum CollectRunner {
 pub enum FrameworkArg {
     /// pytest if the reports or ids look like pytest's, generic otherwise
     Auto,
-    /// pytest node ids (path.py::Class::test[param])
+    /// pytest node ids (`path.py::Class::test[param]`)
     Pytest,
-    /// The testcase's file, else classname::name
+    /// The testcase's file, else `classname::name`
     Generic,
 }
 

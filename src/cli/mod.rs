@@ -6,6 +6,6 @@
 mod args;
 
 pub use args::{
-    Cli, Command, CollectRunner, FrameworkArg, GranularityArg, PlanArgs, PlanCommand,
-    PlanFormat, RecordArgs, ShardArgs, ShardFormat, ShowArgs, ShowFormat, TimingsCommand,
+    Cli, CollectRunner, Command, FrameworkArg, GranularityArg, PlanArgs, PlanCommand, PlanFormat,
+    RecordArgs, ShardArgs, ShardFormat, ShowArgs, ShowFormat, TimingsCommand,
 };

@@ -17,7 +17,11 @@ pub fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(error) => {
             // --help and --version are not errors.
-            let code = if error.use_stderr() { exit_code::USAGE } else { exit_code::SUCCESS };
+            let code = if error.use_stderr() {
+                exit_code::USAGE
+            } else {
+                exit_code::SUCCESS
+            };
             let _ = error.print();
             return ExitCode::from(code);
         }
@@ -33,7 +37,10 @@ pub fn main() -> ExitCode {
 }
 
 fn run(cli: &Cli, env: &Env) -> Result<Completion, Error> {
-    let cwd = std::env::current_dir().map_err(|source| Error::Read { path: ".".into(), source })?;
+    let cwd = std::env::current_dir().map_err(|source| Error::Read {
+        path: ".".into(),
+        source,
+    })?;
     let file = ConfigFile::load(cli.config.as_deref(), &cwd)?;
     match &cli.command {
         Command::Plan(args) => {

@@ -31,15 +31,31 @@ pub fn read_test_list(reader: impl BufRead) -> std::io::Result<Vec<String>> {
 pub fn load_tests(source: &TestSource, cwd: &Path) -> Result<Vec<String>, Error> {
     match source {
         TestSource::File(path) => {
-            let file = std::fs::File::open(path).map_err(|source| Error::Read { path: path.clone(), source })?;
-            read_test_list(BufReader::new(file)).map_err(|source| Error::Read { path: path.clone(), source })
+            let file = std::fs::File::open(path).map_err(|source| Error::Read {
+                path: path.clone(),
+                source,
+            })?;
+            read_test_list(BufReader::new(file)).map_err(|source| Error::Read {
+                path: path.clone(),
+                source,
+            })
         }
-        TestSource::Stdin => read_test_list(std::io::stdin().lock())
-            .map_err(|source| Error::Read { path: "<standard input>".into(), source }),
-        TestSource::Collect { runner: crate::cli::CollectRunner::Pytest, args } => {
+        TestSource::Stdin => {
+            read_test_list(std::io::stdin().lock()).map_err(|source| Error::Read {
+                path: "<standard input>".into(),
+                source,
+            })
+        }
+        TestSource::Collect {
+            runner: crate::cli::CollectRunner::Pytest,
+            args,
+        } => {
             let ids = runner::collect_pytest(cwd, args)?;
             let mut seen = HashSet::new();
-            Ok(ids.into_iter().filter(|id| seen.insert(id.clone())).collect())
+            Ok(ids
+                .into_iter()
+                .filter(|id| seen.insert(id.clone()))
+                .collect())
         }
     }
 }
@@ -49,9 +65,15 @@ pub fn load_history(path: &Path) -> Result<Option<History>, Error> {
     match std::fs::read(path) {
         Ok(bytes) => store::decode(&bytes)
             .map(Some)
-            .map_err(|source| Error::History { path: path.to_path_buf(), source }),
+            .map_err(|source| Error::History {
+                path: path.to_path_buf(),
+                source,
+            }),
         Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(source) => Err(Error::Read { path: path.to_path_buf(), source }),
+        Err(source) => Err(Error::Read {
+            path: path.to_path_buf(),
+            source,
+        }),
     }
 }
 
@@ -74,11 +96,23 @@ pub fn expand_inputs(inputs: &[PathBuf]) -> (Vec<PathBuf>, Vec<(PathBuf, Error)>
         match std::fs::metadata(input) {
             Ok(meta) if meta.is_dir() => {
                 if let Err(source) = walk(input, &mut files) {
-                    missing.push((input.clone(), Error::Read { path: input.clone(), source }));
+                    missing.push((
+                        input.clone(),
+                        Error::Read {
+                            path: input.clone(),
+                            source,
+                        },
+                    ));
                 }
             }
             Ok(_) => files.push(input.clone()),
-            Err(source) => missing.push((input.clone(), Error::Read { path: input.clone(), source })),
+            Err(source) => missing.push((
+                input.clone(),
+                Error::Read {
+                    path: input.clone(),
+                    source,
+                },
+            )),
         }
     }
     files.sort();
@@ -102,17 +136,27 @@ fn walk(dir: &Path, files: &mut Vec<PathBuf>) -> std::io::Result<()> {
 }
 
 fn is_report_name(path: &Path) -> bool {
-    let name = path.file_name().and_then(|name| name.to_str()).unwrap_or_default();
-    name.ends_with(".xml")
-        || name.ends_with(".xml.zst")
+    let name = path
+        .file_name()
+        .and_then(|name| name.to_str())
+        .unwrap_or_default();
+    let ends_with = |suffix: &str| {
+        let (name, suffix) = (name.as_bytes(), suffix.as_bytes());
+        name.len() >= suffix.len() && name[name.len() - suffix.len()..].eq_ignore_ascii_case(suffix)
+    };
+    ends_with(".xml")
+        || ends_with(".xml.zst")
         || name == ".test_durations"
-        || (name.starts_with("knapsack") && name.ends_with(".json"))
+        || (name.starts_with("knapsack") && ends_with(".json"))
 }
 
 /// Opens a report, transparently decompressing `.zst`, and tells what kind it is from its
 /// first meaningful byte (`{` or `[` for JSON, anything else is treated as XML).
 pub fn open_report(path: &Path) -> Result<(ReportKind, Box<dyn BufRead>), Error> {
-    let read_error = |source| Error::Read { path: path.to_path_buf(), source };
+    let read_error = |source| Error::Read {
+        path: path.to_path_buf(),
+        source,
+    };
     let file = std::fs::File::open(path).map_err(read_error)?;
     let raw: Box<dyn Read> = if path.extension().is_some_and(|extension| extension == "zst") {
         Box::new(zstd::Decoder::new(file).map_err(read_error)?)
@@ -147,14 +191,39 @@ mod tests {
     #[test]
     fn directories_are_searched_for_report_names_only() {
         let dir = tempfile::tempdir().unwrap();
-        for name in ["b/junit.xml", "a/junit.xml.zst", ".test_durations", "knapsack_rspec_report.json", "notes.txt", "other.json"] {
+        for name in [
+            "b/junit.xml",
+            "a/junit.xml.zst",
+            ".test_durations",
+            "knapsack_rspec_report.json",
+            "notes.txt",
+            "other.json",
+        ] {
             let path = dir.path().join(name);
             std::fs::create_dir_all(path.parent().unwrap()).unwrap();
             std::fs::write(path, "x").unwrap();
         }
-        let (files, missing) = expand_inputs(&[dir.path().to_path_buf(), dir.path().join("absent.xml")]);
-        let names: Vec<_> = files.iter().map(|path| path.strip_prefix(dir.path()).unwrap().to_str().unwrap().to_owned()).collect();
-        assert_eq!(names, vec![".test_durations", "a/junit.xml.zst", "b/junit.xml", "knapsack_rspec_report.json"]);
+        let (files, missing) =
+            expand_inputs(&[dir.path().to_path_buf(), dir.path().join("absent.xml")]);
+        let names: Vec<_> = files
+            .iter()
+            .map(|path| {
+                path.strip_prefix(dir.path())
+                    .unwrap()
+                    .to_str()
+                    .unwrap()
+                    .to_owned()
+            })
+            .collect();
+        assert_eq!(
+            names,
+            vec![
+                ".test_durations",
+                "a/junit.xml.zst",
+                "b/junit.xml",
+                "knapsack_rspec_report.json"
+            ]
+        );
         assert_eq!(missing.len(), 1);
     }
 }

@@ -9,7 +9,7 @@ use super::{diagnostics, inputs, render};
 use crate::cli::PlanFormat;
 use crate::error::{Completion, Error};
 use crate::identity::file_key;
-use crate::plan::{self, Plan, PlanRequest, PlanTest};
+use crate::plan::{self, Plan, PlanRequest, PlanTest, Unreachable};
 use crate::settings::{PlanSettings, Total};
 use crate::timings::{EstimateSource, Estimator, History};
 
@@ -30,14 +30,20 @@ pub fn run(settings: &PlanSettings, format: PlanFormat, cwd: &Path) -> Result<Co
         PlanFormat::GithubMatrix => render::github_matrix(&planned.plan),
     };
     render::emit(settings.output.as_deref(), &text)?;
-    Ok(if planned.unreachable.is_some() { Completion::TargetUnreachable } else { Completion::Success })
+    Ok(if planned.unreachable.is_some() {
+        Completion::TargetUnreachable
+    } else {
+        Completion::Success
+    })
 }
 
 /// Loads the inputs and computes the plan, printing warnings about what was estimated.
 pub fn build(settings: &PlanSettings, cwd: &Path) -> Result<Planned, Error> {
     let ids = inputs::load_tests(&settings.tests, cwd)?;
     if ids.is_empty() {
-        return Err(Error::NoTests { reason: "the test list is empty".into() });
+        return Err(Error::NoTests {
+            reason: "the test list is empty".into(),
+        });
     }
     let history = match &settings.history {
         Some(path) => {
@@ -58,17 +64,25 @@ pub fn build(settings: &PlanSettings, cwd: &Path) -> Result<Planned, Error> {
     let history = history.unwrap_or_default();
     let request = request(&ids, &history, settings)?;
     match settings.total {
-        Total::Fixed(total) => {
-            Ok(Planned { plan: plan::plan(&PlanRequest { total, ..request }), unreachable: None })
-        }
-        Total::Auto { target, overhead, max_total } => {
+        Total::Fixed(total) => Ok(Planned {
+            plan: plan::plan(&PlanRequest { total, ..request }),
+            unreachable: None,
+        }),
+        Total::Auto {
+            target,
+            overhead,
+            max_total,
+        } => {
             let choice = plan::choose_total(
                 &request,
                 duration_micros(target),
                 duration_micros(overhead),
                 max_total,
             );
-            let unreachable = choice.unreachable_reason();
+            let unreachable = choice
+                .reason
+                .as_ref()
+                .map(|reason| unreachable_text(reason, overhead));
             if let Some(reason) = &unreachable {
                 diagnostics::warning(format_args!(
                     "target duration {} cannot be met: {reason}; using {} shards, the closest plan",
@@ -76,12 +90,19 @@ pub fn build(settings: &PlanSettings, cwd: &Path) -> Result<Planned, Error> {
                     choice.plan.total,
                 ));
             }
-            Ok(Planned { plan: choice.plan, unreachable })
+            Ok(Planned {
+                plan: choice.plan,
+                unreachable,
+            })
         }
     }
 }
 
-fn request(ids: &[String], history: &History, settings: &PlanSettings) -> Result<PlanRequest, Error> {
+fn request(
+    ids: &[String],
+    history: &History,
+    settings: &PlanSettings,
+) -> Result<PlanRequest, Error> {
     let groups = keep_together_set(&settings.keep_together)?;
     let estimator = Estimator::new(history);
     let mut by_source = BTreeMap::<&str, usize>::new();
@@ -99,9 +120,16 @@ fn request(ids: &[String], history: &History, settings: &PlanSettings) -> Result
                 }
             }
             let group = groups.as_ref().and_then(|(set, patterns)| {
-                set.matches(id).first().map(|&index| format!("keep-together:{}", patterns[index]))
+                set.matches(id)
+                    .first()
+                    .map(|&index| format!("keep-together:{}", patterns[index]))
             });
-            PlanTest { id: id.clone(), file: file.to_owned(), group, micros: estimate.micros }
+            PlanTest {
+                id: id.clone(),
+                file: file.to_owned(),
+                group,
+                micros: estimate.micros,
+            }
         })
         .collect();
     let known = by_source.get("known").copied().unwrap_or(0);
@@ -118,7 +146,38 @@ fn request(ids: &[String], history: &History, settings: &PlanSettings) -> Result
             estimated.join(", ")
         ));
     }
-    Ok(PlanRequest { tests, file_setup, granularity: settings.granularity, total: 1 })
+    Ok(PlanRequest {
+        tests,
+        file_setup,
+        granularity: settings.granularity,
+        total: 1,
+    })
+}
+
+fn unreachable_text(reason: &Unreachable, overhead: std::time::Duration) -> String {
+    match reason {
+        Unreachable::OverheadExceedsTarget { .. } => {
+            "the per-shard overhead alone exceeds it".to_owned()
+        }
+        Unreachable::ItemTooLarge {
+            first_test_id,
+            micros,
+        } => format!(
+            "{first_test_id} cannot be split and takes {}{} on its own",
+            render::human(*micros),
+            if overhead.is_zero() {
+                String::new()
+            } else {
+                format!(
+                    " plus {} shard overhead",
+                    humantime::format_duration(overhead)
+                )
+            },
+        ),
+        Unreachable::TooFewShards { max_total } => {
+            format!("even --max-total {max_total} shards are not enough (raise --max-total)")
+        }
+    }
 }
 
 fn source_name(source: EstimateSource) -> &'static str {

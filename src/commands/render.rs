@@ -9,6 +9,7 @@ use serde::Serialize;
 use crate::atomic;
 use crate::error::Error;
 use crate::plan::{Plan, Shard};
+use crate::timings::Summary;
 
 /// Microseconds to seconds, rounded to milliseconds so output is short and identical everywhere.
 pub fn seconds(micros: u64) -> f64 {
@@ -123,10 +124,15 @@ pub fn plan_text(plan: &Plan) -> String {
         human(plan.lower_bound_micros),
     );
     let _ = writeln!(out);
-    let _ = writeln!(out, "{:>5}  {:>7}  {:>10}  load", "shard", "tests", "predicted");
+    let _ = writeln!(
+        out,
+        "{:>5}  {:>7}  {:>10}  load",
+        "shard", "tests", "predicted"
+    );
     let widest = plan.makespan_micros.max(1);
     for shard in &plan.shards {
-        let bar = "#".repeat(((shard.predicted_micros as f64 / widest as f64) * 30.0).round() as usize);
+        let bar =
+            "#".repeat(((shard.predicted_micros as f64 / widest as f64) * 30.0).round() as usize);
         let _ = writeln!(
             out,
             "{:>5}  {:>7}  {:>10}  {bar}",
@@ -167,7 +173,64 @@ pub const EMPTY_SHARD_PYTEST_ARGS: &str = "-m\nrxdist_empty_shard and not rxdist
 
 /// `--format pytest-args` of `rxdist shard`.
 pub fn pytest_args(shard: &Shard) -> String {
-    if shard.tests.is_empty() { EMPTY_SHARD_PYTEST_ARGS.to_owned() } else { shard_list(shard) }
+    if shard.tests.is_empty() {
+        EMPTY_SHARD_PYTEST_ARGS.to_owned()
+    } else {
+        shard_list(shard)
+    }
+}
+
+/// `--format text` of `rxdist timings show`.
+pub fn summary_text(summary: &Summary, path: &Path, digest: &str) -> String {
+    let micros = |seconds: f64| (seconds * 1e6).round() as u64;
+    let mut out = String::new();
+    let _ = writeln!(out, "history   {}", path.display());
+    let _ = writeln!(out, "sha256    {digest}");
+    let _ = writeln!(out, "runs      {}", summary.runs);
+    let _ = writeln!(
+        out,
+        "tests     {} in {} files",
+        summary.tests, summary.files
+    );
+    let _ = writeln!(
+        out,
+        "total     {} (estimated, one worker)",
+        human(micros(summary.total_seconds))
+    );
+    if !summary.slowest_tests.is_empty() {
+        let _ = writeln!(out, "\nslowest tests{:>8}  samples", "");
+        for test in &summary.slowest_tests {
+            let _ = writeln!(
+                out,
+                "  {:>10}  {:>7}  {}",
+                human(micros(test.seconds)),
+                test.samples,
+                test.id
+            );
+        }
+    }
+    if !summary.slowest_files.is_empty() {
+        let _ = writeln!(out, "\nslowest files{:>8}    setup  tests", "");
+        for file in &summary.slowest_files {
+            let _ = writeln!(
+                out,
+                "  {:>10}  {:>7}  {:>5}  {}",
+                human(micros(file.seconds)),
+                human(micros(file.setup_seconds)),
+                file.tests,
+                file.file
+            );
+        }
+    }
+    let _ = writeln!(
+        out,
+        "\nflaky tests (passed and failed in their recent runs): {}",
+        summary.flaky_count
+    );
+    for flaky in &summary.flaky_tests {
+        let _ = writeln!(out, "  {:<10}  {}", flaky.recent, flaky.id);
+    }
+    out
 }
 
 /// `1h 02m 03.4s`-style rendering of microseconds.
@@ -186,15 +249,21 @@ pub fn human(micros: u64) -> String {
 /// Writes `text` to `path` atomically, or to standard output.
 pub fn emit(path: Option<&Path>, text: &str) -> Result<(), Error> {
     match path {
-        Some(path) => atomic::write(path, text.as_bytes())
-            .map_err(|source| Error::Write { path: path.to_path_buf(), source }),
+        Some(path) => atomic::write(path, text.as_bytes()).map_err(|source| Error::Write {
+            path: path.to_path_buf(),
+            source,
+        }),
         None => {
             let mut stdout = std::io::stdout().lock();
-            match stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush()) {
+            match stdout
+                .write_all(text.as_bytes())
+                .and_then(|()| stdout.flush())
+            {
                 // A closed pipe (`rxdist shard | head`) is the reader's choice, not a failure.
-                Err(error) if error.kind() != std::io::ErrorKind::BrokenPipe => {
-                    Err(Error::Write { path: "<standard output>".into(), source: error })
-                }
+                Err(error) if error.kind() != std::io::ErrorKind::BrokenPipe => Err(Error::Write {
+                    path: "<standard output>".into(),
+                    source: error,
+                }),
                 _ => Ok(()),
             }
         }
@@ -220,7 +289,11 @@ mod tests {
 
     #[test]
     fn empty_shard_pytest_args_select_nothing() {
-        let shard = Shard { index: 3, tests: vec![], predicted_micros: 0 };
+        let shard = Shard {
+            index: 3,
+            tests: vec![],
+            predicted_micros: 0,
+        };
         assert_eq!(pytest_args(&shard), EMPTY_SHARD_PYTEST_ARGS);
     }
 }

@@ -15,14 +15,19 @@ pub fn run(settings: &ShardSettings, format: ShardFormat, cwd: &Path) -> Result<
             .create(true)
             .append(true)
             .open(path)
-            .map_err(|source| Error::Write { path: path.clone(), source })?;
+            .map_err(|source| Error::Write {
+                path: path.clone(),
+                source,
+            })?;
     }
     let planned = plan::build(&settings.plan, cwd)?;
     let shard = planned
         .plan
         .shards
         .get(settings.index)
-        .ok_or_else(|| Error::NoTests { reason: format!("the plan has no shard {}", settings.index) })?;
+        .ok_or_else(|| Error::NoTests {
+            reason: format!("the plan has no shard {}", settings.index),
+        })?;
     if shard.tests.is_empty() {
         diagnostics::warning(format_args!(
             "shard {} of {} is empty: there are fewer tests than shards",

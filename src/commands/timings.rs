@@ -10,7 +10,7 @@ use crate::error::{Completion, Error};
 use crate::identity::{Framework, IdMapper};
 use crate::junit::{self, TestCase};
 use crate::settings::{RecordSettings, ShowSettings};
-use crate::timings::{History, Observation, Retention, read_durations_json, store};
+use crate::timings::{History, Observation, Retention, RunOrder, read_durations_json, store};
 
 /// How many unmapped testcases are named in the warning.
 const UNMAPPED_EXAMPLES: usize = 5;
@@ -36,7 +36,10 @@ pub fn record(settings: &RecordSettings) -> Result<Completion, Error> {
     let mut history = existing.unwrap_or_default();
 
     let (files, missing) = inputs::expand_inputs(&settings.inputs);
-    let mut run = RunInputs { broken: missing, ..RunInputs::default() };
+    let mut run = RunInputs {
+        broken: missing,
+        ..RunInputs::default()
+    };
     for path in &files {
         read_one(path, &mut run);
     }
@@ -44,28 +47,52 @@ pub fn record(settings: &RecordSettings) -> Result<Completion, Error> {
         diagnostics::warning(format_args!("skipping {}", path.display()));
         diagnostics::error(error);
     }
-    if run.read == 0 && !run.broken.is_empty() {
-        return Err(Error::NoReadableInput { count: run.broken.len() });
+    // A truncated report still yields its complete testcases: only when nothing at all came
+    // out of the inputs is this a failure rather than a partial success.
+    if run.junit.is_empty() && run.imported.is_empty() && !run.broken.is_empty() {
+        return Err(Error::NoReadableInput {
+            count: run.broken.len(),
+        });
     }
 
     let known_list = match &settings.tests {
         Some(path) => {
-            let file = std::fs::File::open(path).map_err(|source| Error::Read { path: path.clone(), source })?;
-            inputs::read_test_list(std::io::BufReader::new(file))
-                .map_err(|source| Error::Read { path: path.clone(), source })?
+            let file = std::fs::File::open(path).map_err(|source| Error::Read {
+                path: path.clone(),
+                source,
+            })?;
+            inputs::read_test_list(std::io::BufReader::new(file)).map_err(|source| Error::Read {
+                path: path.clone(),
+                source,
+            })?
         }
         None => Vec::new(),
     };
     let observations = observations(&run, &history, &known_list, settings);
     if observations.is_empty() {
-        return Err(Error::NoTests { reason: "the inputs hold no testcases".into() });
+        return Err(Error::NoTests {
+            reason: "the inputs hold no testcases".into(),
+        });
     }
-    let ordered = run.imported.is_empty();
-    let report = history.record(&observations, Retention { max_unseen_runs: settings.retention_runs }, ordered);
-    let bytes = store::encode(&history)
-        .map_err(|source| Error::History { path: settings.history.clone(), source })?;
-    atomic::write(&settings.history, &bytes)
-        .map_err(|source| Error::Write { path: settings.history.clone(), source })?;
+    // Setup costs are inferred from which test of a file ran first; imported durations carry
+    // no order, so a run that includes any is recorded without that inference.
+    let order = if run.imported.is_empty() {
+        RunOrder::Execution
+    } else {
+        RunOrder::Unknown
+    };
+    let retention = Retention {
+        max_unseen_runs: settings.retention_runs,
+    };
+    let report = history.record_with(&observations, retention, order);
+    let bytes = store::encode(&history).map_err(|source| Error::History {
+        path: settings.history.clone(),
+        source,
+    })?;
+    atomic::write(&settings.history, &bytes).map_err(|source| Error::Write {
+        path: settings.history.clone(),
+        source,
+    })?;
     if report.already_recorded {
         diagnostics::info(format_args!(
             "this run is already in {}; nothing changed",
@@ -85,7 +112,11 @@ pub fn record(settings: &RecordSettings) -> Result<Completion, Error> {
             settings.retention_runs,
         ));
     }
-    Ok(if run.broken.is_empty() { Completion::Success } else { Completion::PartialInput })
+    Ok(if run.broken.is_empty() {
+        Completion::Success
+    } else {
+        Completion::PartialInput
+    })
 }
 
 fn read_one(path: &Path, run: &mut RunInputs) {
@@ -100,28 +131,48 @@ fn read_one(path: &Path, run: &mut RunInputs) {
         inputs::ReportKind::DurationsJson => {
             let mut bytes = Vec::new();
             if let Err(source) = std::io::Read::read_to_end(&mut reader, &mut bytes) {
-                run.broken.push((path.to_path_buf(), Error::Read { path: path.to_path_buf(), source }));
+                run.broken.push((
+                    path.to_path_buf(),
+                    Error::Read {
+                        path: path.to_path_buf(),
+                        source,
+                    },
+                ));
                 return;
             }
             match read_durations_json(&bytes) {
                 Ok(durations) => {
                     run.read += 1;
-                    run.imported.extend(durations.into_iter().map(|(id, seconds)| Observation {
-                        id,
-                        seconds: Some(seconds),
-                        outcome: None,
-                    }));
+                    run.imported
+                        .extend(durations.into_iter().map(|(id, seconds)| Observation {
+                            id,
+                            seconds: Some(seconds),
+                            outcome: None,
+                        }));
                 }
-                Err(source) => run.broken.push((path.to_path_buf(), Error::Import { path: path.to_path_buf(), source })),
+                Err(source) => run.broken.push((
+                    path.to_path_buf(),
+                    Error::Import {
+                        path: path.to_path_buf(),
+                        source,
+                    },
+                )),
             }
         }
         inputs::ReportKind::Junit => {
             let mut cases = Vec::new();
-            let result = junit::read_testcases(reader, &junit::Limits::default(), |case| cases.push(case));
+            let result =
+                junit::read_testcases(reader, &junit::Limits::default(), |case| cases.push(case));
             match result {
                 Ok(_) => run.read += 1,
                 // The testcases before the damage are kept: a truncated report still counts.
-                Err(source) => run.broken.push((path.to_path_buf(), Error::Junit { path: path.to_path_buf(), source })),
+                Err(source) => run.broken.push((
+                    path.to_path_buf(),
+                    Error::Junit {
+                        path: path.to_path_buf(),
+                        source,
+                    },
+                )),
             }
             if !cases.is_empty() {
                 run.junit.push((path.to_path_buf(), cases));
@@ -130,7 +181,12 @@ fn read_one(path: &Path, run: &mut RunInputs) {
     }
 }
 
-fn observations(run: &RunInputs, history: &History, known_list: &[String], settings: &RecordSettings) -> Vec<Observation> {
+fn observations(
+    run: &RunInputs,
+    history: &History,
+    known_list: &[String],
+    settings: &RecordSettings,
+) -> Vec<Observation> {
     let framework = settings.framework.unwrap_or_else(|| {
         let all: Vec<&TestCase> = run.junit.iter().flat_map(|(_, cases)| cases).collect();
         Framework::detect_from_cases(all.iter().copied())
@@ -145,7 +201,11 @@ fn observations(run: &RunInputs, history: &History, known_list: &[String], setti
     for (_, cases) in &run.junit {
         for case in cases {
             match mapper.map(case) {
-                Some(id) => observations.push(Observation { id, seconds: case.time, outcome: Some(case.outcome) }),
+                Some(id) => observations.push(Observation {
+                    id,
+                    seconds: case.time,
+                    outcome: Some(case.outcome),
+                }),
                 None => unmapped.push(case),
             }
         }
@@ -174,9 +234,16 @@ fn observations(run: &RunInputs, history: &History, known_list: &[String], setti
 
 /// Runs `rxdist timings show`.
 pub fn show(settings: &ShowSettings, top: usize, format: ShowFormat) -> Result<Completion, Error> {
-    let bytes = std::fs::read(&settings.history)
-        .map_err(|source| Error::Read { path: settings.history.clone(), source })?;
-    let history = store::decode(&bytes).map_err(|source| Error::History { path: settings.history.clone(), source })?;
+    let bytes = std::fs::read(&settings.history).map_err(|source| Error::Read {
+        path: settings.history.clone(),
+        source,
+    })?;
+    let history_error = |source| Error::History {
+        path: settings.history.clone(),
+        source,
+    };
+    let history = store::decode(&bytes).map_err(history_error)?;
+    let digest = store::digest(&bytes).map_err(history_error)?;
     let summary = history.summary(top);
     let text = match format {
         ShowFormat::Json => {
@@ -184,7 +251,9 @@ pub fn show(settings: &ShowSettings, top: usize, format: ShowFormat) -> Result<C
             text.push('\n');
             text
         }
-        ShowFormat::Text => super::render::summary_text(&summary, &settings.history, &store::digest_hex(&bytes)),
+        ShowFormat::Text => {
+            super::render::summary_text(&summary, &settings.history, &digest.to_string())
+        }
     };
     super::render::emit(None, &text)?;
     Ok(Completion::Success)

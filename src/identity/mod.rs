@@ -6,11 +6,6 @@
 //! frameworks it is the file path or `classname::name`. Pure: the caller hands in whatever
 //! knowledge (known ids, a file-exists predicate) it has.
 
-#![expect(
-    clippy::doc_markdown,
-    reason = "JUnit and the like are product names in prose, not code"
-)]
-
 mod pytest;
 
 use crate::junit::TestCase;

@@ -5,11 +5,6 @@
 //! soon as its end tag is seen, so a truncated file still yields every testcase before the cut.
 //! It does no I/O of its own beyond the reader it is handed.
 
-#![expect(
-    clippy::doc_markdown,
-    reason = "JUnit, PHPUnit and the like are product names in prose, not code to backtick"
-)]
-
 mod error;
 mod input;
 mod model;

@@ -27,7 +27,9 @@ const PLUGIN_MODULE: &str = "rxdist_collect_plugin";
 #[derive(Debug, thiserror::Error)]
 pub enum CollectError {
     /// Neither `pytest` nor `python3 -m pytest` could be started.
-    #[error("cannot start pytest (tried `pytest` and `python3 -m pytest`); install pytest or pass --tests FILE")]
+    #[error(
+        "cannot start pytest (tried `pytest` and `python3 -m pytest`); install pytest or pass --tests FILE"
+    )]
     NotFound(#[source] std::io::Error),
     /// Setting up the plugin failed.
     #[error("cannot prepare the collection plugin")]
@@ -45,14 +47,19 @@ pub enum CollectError {
 /// Runs pytest's collection in `cwd` with the extra `args` and returns the node ids in
 /// collection order. No tests collected (pytest's exit code 5) is an empty list.
 pub fn collect_pytest(cwd: &Path, args: &[String]) -> Result<Vec<String>, CollectError> {
-    let dir = tempfile::Builder::new().prefix("rxdist-collect-").tempdir().map_err(CollectError::Setup)?;
-    std::fs::write(dir.path().join(format!("{PLUGIN_MODULE}.py")), PLUGIN).map_err(CollectError::Setup)?;
+    let dir = tempfile::Builder::new()
+        .prefix("rxdist-collect-")
+        .tempdir()
+        .map_err(CollectError::Setup)?;
+    std::fs::write(dir.path().join(format!("{PLUGIN_MODULE}.py")), PLUGIN)
+        .map_err(CollectError::Setup)?;
     let ids_path = dir.path().join("ids.txt");
     let python_path = match std::env::var_os("PYTHONPATH") {
         Some(existing) if !existing.is_empty() => {
             let mut paths = vec![dir.path().to_path_buf()];
             paths.extend(std::env::split_paths(&existing));
-            std::env::join_paths(paths).map_err(|error| CollectError::Setup(std::io::Error::other(error)))?
+            std::env::join_paths(paths)
+                .map_err(|error| CollectError::Setup(std::io::Error::other(error)))?
         }
         _ => dir.path().as_os_str().to_owned(),
     };
@@ -62,7 +69,14 @@ pub fn collect_pytest(cwd: &Path, args: &[String]) -> Result<Vec<String>, Collec
         let mut command = Command::new(program);
         command
             .args(prefix)
-            .args(["--collect-only", "-q", "-p", PLUGIN_MODULE, "-p", "no:cacheprovider"])
+            .args([
+                "--collect-only",
+                "-q",
+                "-p",
+                PLUGIN_MODULE,
+                "-p",
+                "no:cacheprovider",
+            ])
             .args(args)
             .current_dir(cwd)
             .env("PYTHONPATH", &python_path)
@@ -79,13 +93,22 @@ pub fn collect_pytest(cwd: &Path, args: &[String]) -> Result<Vec<String>, Collec
         let code = output.status.code().unwrap_or(-1);
         if code == 0 || code == 5 {
             let text = std::fs::read_to_string(&ids_path).unwrap_or_default();
-            return Ok(text.lines().filter(|line| !line.is_empty()).map(str::to_owned).collect());
+            return Ok(text
+                .lines()
+                .filter(|line| !line.is_empty())
+                .map(str::to_owned)
+                .collect());
         }
         let mut combined = String::from_utf8_lossy(&output.stdout).into_owned();
         combined.push_str(&String::from_utf8_lossy(&output.stderr));
-        return Err(CollectError::Failed { code, output: tail(&combined, 30) });
+        return Err(CollectError::Failed {
+            code,
+            output: tail(&combined, 30),
+        });
     }
-    Err(CollectError::NotFound(last_not_found.unwrap_or_else(|| std::io::Error::other("no launcher"))))
+    Err(CollectError::NotFound(
+        last_not_found.unwrap_or_else(|| std::io::Error::other("no launcher")),
+    ))
 }
 
 fn tail(text: &str, lines: usize) -> String {

@@ -95,14 +95,22 @@ impl ConfigFile {
             None => {
                 let default = cwd.join(DEFAULT_NAME);
                 if !default.is_file() {
-                    return Ok(ConfigFile { base_dir: cwd.to_path_buf(), ..ConfigFile::default() });
+                    return Ok(ConfigFile {
+                        base_dir: cwd.to_path_buf(),
+                        ..ConfigFile::default()
+                    });
                 }
                 default
             }
         };
-        let text = std::fs::read_to_string(&path)
-            .map_err(|source| FileError::Read { path: path.clone(), source })?;
-        let mut config = Self::parse(&text).map_err(|source| FileError::Parse { path: path.clone(), source })?;
+        let text = std::fs::read_to_string(&path).map_err(|source| FileError::Read {
+            path: path.clone(),
+            source,
+        })?;
+        let mut config = Self::parse(&text).map_err(|source| FileError::Parse {
+            path: path.clone(),
+            source,
+        })?;
         config.base_dir = match path.parent() {
             Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
             _ => cwd.to_path_buf(),
@@ -120,7 +128,11 @@ impl ConfigFile {
 
     /// A path from the file, made absolute against the file's directory.
     pub fn path(&self, path: &Path) -> PathBuf {
-        if path.is_absolute() { path.to_path_buf() } else { self.base_dir.join(path) }
+        if path.is_absolute() {
+            path.to_path_buf()
+        } else {
+            self.base_dir.join(path)
+        }
     }
 }
 
@@ -146,7 +158,10 @@ mod tests {
 
     #[test]
     fn numeric_total_and_empty_file() {
-        assert_eq!(ConfigFile::parse("total: 4").unwrap().total, Some(TotalValue::Number(4)));
+        assert_eq!(
+            ConfigFile::parse("total: 4").unwrap().total,
+            Some(TotalValue::Number(4))
+        );
         assert_eq!(ConfigFile::parse("  \n").unwrap(), ConfigFile::default());
     }
 

@@ -165,11 +165,19 @@ pub fn resolve_shard(
         (index, total, "--shard")
     } else {
         let total = match (&args.plan.total, ci_slot, &file.total) {
+            (Some(text), _, _) if text.trim().eq_ignore_ascii_case("auto") => {
+                return Err(SettingsError::Invalid {
+                    flag: "--total",
+                    value: text.clone(),
+                    reason: "a shard needs the number of jobs that run; choose it with `rxdist plan --total auto` (e.g. --format github-matrix) and pass that number".into(),
+                });
+            }
             (Some(text), _, _) => Some((parse_count("--total", text)?, "--total")),
             (None, Some(slot), _) => Some((slot.total, slot.system.name())),
-            (None, None, Some(value)) => {
-                Some((parse_count("--total", &value.to_flag_text())?, "the configuration file"))
-            }
+            (None, None, Some(value)) => Some((
+                parse_count("--total", &value.to_flag_text())?,
+                "the configuration file",
+            )),
             (None, None, None) => None,
         };
         let index = args.index.or(ci_slot.map(|slot| slot.index));
@@ -193,7 +201,9 @@ pub fn resolve_shard(
         return Err(SettingsError::Invalid {
             flag: "--index",
             value: index.to_string(),
-            reason: format!("the index is 0-based and must be below the shard count {total} (from {total_from})"),
+            reason: format!(
+                "the index is 0-based and must be below the shard count {total} (from {total_from})"
+            ),
         });
     }
     let plan = plan_settings(&args.plan, file, Total::Fixed(total), total_from)?;
@@ -201,15 +211,28 @@ pub fn resolve_shard(
         .filter(|slot| slot.system == CiSystem::Bazel)
         .and_then(|_| ci::bazel_shard_status_file(env))
         .map(PathBuf::from);
-    Ok(ShardSettings { plan, index, bazel_status_file })
+    Ok(ShardSettings {
+        plan,
+        index,
+        bazel_status_file,
+    })
 }
 
 /// Resolves `rxdist timings record` settings.
-pub fn resolve_record(args: &RecordArgs, file: &ConfigFile) -> Result<RecordSettings, SettingsError> {
+pub fn resolve_record(
+    args: &RecordArgs,
+    file: &ConfigFile,
+) -> Result<RecordSettings, SettingsError> {
     let history = required_history(args.history.as_deref(), file)?;
     let framework = resolve_framework(args.framework.or(file.framework));
-    let tests = args.tests.clone().or_else(|| file.tests.as_deref().map(|path| file.path(path)));
-    let retention = args.retention.or(file.history_retention).unwrap_or(Retention::default().max_unseen_runs);
+    let tests = args
+        .tests
+        .clone()
+        .or_else(|| file.tests.as_deref().map(|path| file.path(path)));
+    let retention = args
+        .retention
+        .or(file.history_retention)
+        .unwrap_or(Retention::default().max_unseen_runs);
     if retention == 0 {
         return Err(SettingsError::Invalid {
             flag: "--retention",
@@ -229,7 +252,9 @@ pub fn resolve_record(args: &RecordArgs, file: &ConfigFile) -> Result<RecordSett
 
 /// Resolves `rxdist timings show` settings.
 pub fn resolve_show(args: &ShowArgs, file: &ConfigFile) -> Result<ShowSettings, SettingsError> {
-    Ok(ShowSettings { history: required_history(args.history.as_deref(), file)? })
+    Ok(ShowSettings {
+        history: required_history(args.history.as_deref(), file)?,
+    })
 }
 
 fn required_history(flag: Option<&Path>, file: &ConfigFile) -> Result<PathBuf, SettingsError> {
@@ -247,7 +272,10 @@ fn plan_settings(
     total: Total,
     total_from: &'static str,
 ) -> Result<PlanSettings, SettingsError> {
-    let history = args.history.clone().or_else(|| file.history.as_deref().map(|path| file.path(path)));
+    let history = args
+        .history
+        .clone()
+        .or_else(|| file.history.as_deref().map(|path| file.path(path)));
     let tests = resolve_test_source(args, file)?;
     let granularity = match args.by.or(file.by).unwrap_or(GranularityArg::Auto) {
         GranularityArg::Test => Granularity::Test,
@@ -279,18 +307,38 @@ fn plan_settings(
 
 fn resolve_test_source(args: &PlanArgs, file: &ConfigFile) -> Result<TestSource, SettingsError> {
     if let Some(path) = &args.tests {
-        return Ok(if path.as_os_str() == "-" { TestSource::Stdin } else { TestSource::File(path.clone()) });
+        return Ok(if path.as_os_str() == "-" {
+            TestSource::Stdin
+        } else {
+            TestSource::File(path.clone())
+        });
     }
-    let collect_args = || if args.collect_arg.is_empty() { file.collect_args.clone() } else { args.collect_arg.clone() };
+    let collect_args = || {
+        if args.collect_arg.is_empty() {
+            file.collect_args.clone()
+        } else {
+            args.collect_arg.clone()
+        }
+    };
     if let Some(runner) = args.collect {
-        return Ok(TestSource::Collect { runner, args: collect_args() });
+        return Ok(TestSource::Collect {
+            runner,
+            args: collect_args(),
+        });
     }
     if let Some(path) = &file.tests {
-        return Ok(if path.as_os_str() == "-" { TestSource::Stdin } else { TestSource::File(file.path(path)) });
+        return Ok(if path.as_os_str() == "-" {
+            TestSource::Stdin
+        } else {
+            TestSource::File(file.path(path))
+        });
     }
     if let Some(runner) = &file.collect {
         return match runner.as_str() {
-            "pytest" => Ok(TestSource::Collect { runner: CollectRunner::Pytest, args: collect_args() }),
+            "pytest" => Ok(TestSource::Collect {
+                runner: CollectRunner::Pytest,
+                args: collect_args(),
+            }),
             other => Err(SettingsError::Invalid {
                 flag: "--collect",
                 value: other.to_owned(),
@@ -323,7 +371,11 @@ fn resolve_total(text: &str, args: &PlanArgs, file: &ConfigFile) -> Result<Total
         },
     )?;
     let target = parse_duration("--target-duration", &target_text)?;
-    let overhead = match args.shard_overhead.clone().or_else(|| file.shard_overhead.clone()) {
+    let overhead = match args
+        .shard_overhead
+        .clone()
+        .or_else(|| file.shard_overhead.clone())
+    {
         Some(text) => parse_duration("--shard-overhead", &text)?,
         None => Duration::ZERO,
     };
@@ -337,7 +389,10 @@ fn resolve_total(text: &str, args: &PlanArgs, file: &ConfigFile) -> Result<Total
             ),
         });
     }
-    let max_total = args.max_total.or(file.max_total).unwrap_or(DEFAULT_MAX_TOTAL);
+    let max_total = args
+        .max_total
+        .or(file.max_total)
+        .unwrap_or(DEFAULT_MAX_TOTAL);
     if max_total == 0 {
         return Err(SettingsError::Invalid {
             flag: "--max-total",
@@ -345,13 +400,21 @@ fn resolve_total(text: &str, args: &PlanArgs, file: &ConfigFile) -> Result<Total
             reason: "must be at least 1".into(),
         });
     }
-    Ok(Total::Auto { target, overhead, max_total })
+    Ok(Total::Auto {
+        target,
+        overhead,
+        max_total,
+    })
 }
 
 fn parse_count(flag: &'static str, text: &str) -> Result<usize, SettingsError> {
     match text.trim().parse::<usize>() {
         Ok(count) if count > 0 => Ok(count),
-        Ok(_) => Err(SettingsError::Invalid { flag, value: text.to_owned(), reason: "must be at least 1".into() }),
+        Ok(_) => Err(SettingsError::Invalid {
+            flag,
+            value: text.to_owned(),
+            reason: "must be at least 1".into(),
+        }),
         Err(_) => Err(SettingsError::Invalid {
             flag,
             value: text.to_owned(),
@@ -367,9 +430,17 @@ fn parse_shard_fraction(text: &str) -> Result<(usize, usize), SettingsError> {
         value: text.to_owned(),
         reason: reason.to_owned(),
     };
-    let (k, n) = text.split_once('/').ok_or_else(|| invalid("expected K/N, e.g. 2/4"))?;
-    let k: usize = k.trim().parse().map_err(|_| invalid("expected K/N, e.g. 2/4"))?;
-    let n: usize = n.trim().parse().map_err(|_| invalid("expected K/N, e.g. 2/4"))?;
+    let (k, n) = text
+        .split_once('/')
+        .ok_or_else(|| invalid("expected K/N, e.g. 2/4"))?;
+    let k: usize = k
+        .trim()
+        .parse()
+        .map_err(|_| invalid("expected K/N, e.g. 2/4"))?;
+    let n: usize = n
+        .trim()
+        .parse()
+        .map_err(|_| invalid("expected K/N, e.g. 2/4"))?;
     if n == 0 || k == 0 || k > n {
         return Err(invalid("K is 1-based and must be between 1 and N"));
     }
@@ -398,77 +469,184 @@ mod tests {
     use crate::env::EnvVars;
     use clap::Parser;
 
-    fn shard(argv: &[&str], file: &ConfigFile, env: &Env) -> Result<ShardSettings, SettingsError> {
-        let cli = Cli::try_parse_from(argv).unwrap();
-        let Command::Shard(args) = cli.command else { panic!("not shard") };
+    fn shard(
+        command_line: &[&str],
+        file: &ConfigFile,
+        env: &Env,
+    ) -> Result<ShardSettings, SettingsError> {
+        let cli = Cli::try_parse_from(command_line).unwrap();
+        let Command::Shard(args) = cli.command else {
+            panic!("not shard")
+        };
         resolve_shard(&args, file, env)
     }
 
-    fn plan(argv: &[&str], file: &ConfigFile, env: &Env) -> Result<PlanSettings, SettingsError> {
-        let cli = Cli::try_parse_from(argv).unwrap();
-        let Command::Plan(args) = cli.command else { panic!("not plan") };
+    fn plan(
+        command_line: &[&str],
+        file: &ConfigFile,
+        env: &Env,
+    ) -> Result<PlanSettings, SettingsError> {
+        let cli = Cli::try_parse_from(command_line).unwrap();
+        let Command::Plan(args) = cli.command else {
+            panic!("not plan")
+        };
         resolve_plan(&args.plan, file, env)
     }
 
     fn circle(index: &str, total: &str) -> Env {
-        [(EnvVars::CIRCLE_NODE_INDEX, index.to_owned()), (EnvVars::CIRCLE_NODE_TOTAL, total.to_owned())]
-            .into_iter()
-            .collect()
+        [
+            (EnvVars::CIRCLE_NODE_INDEX, index.to_owned()),
+            (EnvVars::CIRCLE_NODE_TOTAL, total.to_owned()),
+        ]
+        .into_iter()
+        .collect()
     }
 
     #[test]
     fn flags_beat_ci_which_beats_the_file() {
-        let file = ConfigFile { total: Some(super::super::file::TotalValue::Number(9)), ..ConfigFile::default() };
-        let from_flags = shard(&["rxdist", "shard", "--tests", "t", "--index", "1", "--total", "3"], &file, &circle("0", "2")).unwrap();
-        assert_eq!((from_flags.index, from_flags.plan.total), (1, Total::Fixed(3)));
-        let from_ci = shard(&["rxdist", "shard", "--tests", "t"], &file, &circle("1", "2")).unwrap();
-        assert_eq!((from_ci.index, from_ci.plan.total, from_ci.plan.total_from), (1, Total::Fixed(2), "CircleCI"));
-        let from_file = shard(&["rxdist", "shard", "--tests", "t", "--index", "4"], &file, &Env::default()).unwrap();
-        assert_eq!((from_file.index, from_file.plan.total), (4, Total::Fixed(9)));
+        let file = ConfigFile {
+            total: Some(super::super::file::TotalValue::Number(9)),
+            ..ConfigFile::default()
+        };
+        let from_flags = shard(
+            &[
+                "rxdist", "shard", "--tests", "t", "--index", "1", "--total", "3",
+            ],
+            &file,
+            &circle("0", "2"),
+        )
+        .unwrap();
+        assert_eq!(
+            (from_flags.index, from_flags.plan.total),
+            (1, Total::Fixed(3))
+        );
+        let from_ci = shard(
+            &["rxdist", "shard", "--tests", "t"],
+            &file,
+            &circle("1", "2"),
+        )
+        .unwrap();
+        assert_eq!(
+            (from_ci.index, from_ci.plan.total, from_ci.plan.total_from),
+            (1, Total::Fixed(2), "CircleCI")
+        );
+        let from_file = shard(
+            &["rxdist", "shard", "--tests", "t", "--index", "4"],
+            &file,
+            &Env::default(),
+        )
+        .unwrap();
+        assert_eq!(
+            (from_file.index, from_file.plan.total),
+            (4, Total::Fixed(9))
+        );
     }
 
     #[test]
     fn shard_fraction_is_one_based() {
-        let settings = shard(&["rxdist", "shard", "--tests", "t", "--shard", "2/4"], &ConfigFile::default(), &Env::default()).unwrap();
+        let settings = shard(
+            &["rxdist", "shard", "--tests", "t", "--shard", "2/4"],
+            &ConfigFile::default(),
+            &Env::default(),
+        )
+        .unwrap();
         assert_eq!((settings.index, settings.plan.total), (1, Total::Fixed(4)));
         for bad in ["0/4", "5/4", "x", "1/0"] {
-            let error = shard(&["rxdist", "shard", "--tests", "t", "--shard", bad], &ConfigFile::default(), &Env::default()).unwrap_err();
+            let error = shard(
+                &["rxdist", "shard", "--tests", "t", "--shard", bad],
+                &ConfigFile::default(),
+                &Env::default(),
+            )
+            .unwrap_err();
             assert!(error.to_string().contains("--shard"), "{bad}: {error}");
         }
     }
 
     #[test]
     fn index_must_be_below_total() {
-        let error = shard(&["rxdist", "shard", "--tests", "t", "--index", "4", "--total", "4"], &ConfigFile::default(), &Env::default()).unwrap_err();
+        let error = shard(
+            &[
+                "rxdist", "shard", "--tests", "t", "--index", "4", "--total", "4",
+            ],
+            &ConfigFile::default(),
+            &Env::default(),
+        )
+        .unwrap_err();
         assert!(error.to_string().contains("0-based"), "{error}");
     }
 
     #[test]
     fn missing_total_and_index_name_the_flags() {
-        let error = plan(&["rxdist", "plan", "--tests", "t"], &ConfigFile::default(), &Env::default()).unwrap_err();
+        let error = plan(
+            &["rxdist", "plan", "--tests", "t"],
+            &ConfigFile::default(),
+            &Env::default(),
+        )
+        .unwrap_err();
         assert!(error.to_string().contains("--total"), "{error}");
-        let error = shard(&["rxdist", "shard", "--tests", "t", "--total", "2"], &ConfigFile::default(), &Env::default()).unwrap_err();
+        let error = shard(
+            &["rxdist", "shard", "--tests", "t", "--total", "2"],
+            &ConfigFile::default(),
+            &Env::default(),
+        )
+        .unwrap_err();
         assert!(error.to_string().contains("--index"), "{error}");
-        let error = plan(&["rxdist", "plan", "--total", "2"], &ConfigFile::default(), &Env::default()).unwrap_err();
+        let error = plan(
+            &["rxdist", "plan", "--total", "2"],
+            &ConfigFile::default(),
+            &Env::default(),
+        )
+        .unwrap_err();
         assert!(error.to_string().contains("--tests"), "{error}");
     }
 
     #[test]
     fn auto_total_needs_a_target_and_sane_overhead() {
-        let error = plan(&["rxdist", "plan", "--tests", "t", "--total", "auto"], &ConfigFile::default(), &Env::default()).unwrap_err();
+        let error = plan(
+            &["rxdist", "plan", "--tests", "t", "--total", "auto"],
+            &ConfigFile::default(),
+            &Env::default(),
+        )
+        .unwrap_err();
         assert!(error.to_string().contains("--target-duration"), "{error}");
         let settings = plan(
-            &["rxdist", "plan", "--tests", "t", "--total", "auto", "--target-duration", "8m", "--shard-overhead", "30s"],
+            &[
+                "rxdist",
+                "plan",
+                "--tests",
+                "t",
+                "--total",
+                "auto",
+                "--target-duration",
+                "8m",
+                "--shard-overhead",
+                "30s",
+            ],
             &ConfigFile::default(),
             &Env::default(),
         )
         .unwrap();
         assert_eq!(
             settings.total,
-            Total::Auto { target: Duration::from_secs(480), overhead: Duration::from_secs(30), max_total: DEFAULT_MAX_TOTAL }
+            Total::Auto {
+                target: Duration::from_secs(480),
+                overhead: Duration::from_secs(30),
+                max_total: DEFAULT_MAX_TOTAL
+            }
         );
         let error = plan(
-            &["rxdist", "plan", "--tests", "t", "--total", "auto", "--target-duration", "1m", "--shard-overhead", "2m"],
+            &[
+                "rxdist",
+                "plan",
+                "--tests",
+                "t",
+                "--total",
+                "auto",
+                "--target-duration",
+                "1m",
+                "--shard-overhead",
+                "2m",
+            ],
             &ConfigFile::default(),
             &Env::default(),
         )
@@ -478,15 +656,35 @@ mod tests {
 
     #[test]
     fn durations_accept_bare_seconds_and_reject_nonsense() {
-        assert_eq!(parse_duration("--x", "90").unwrap(), Duration::from_secs(90));
-        assert_eq!(parse_duration("--x", "1h30m").unwrap(), Duration::from_secs(5400));
+        assert_eq!(
+            parse_duration("--x", "90").unwrap(),
+            Duration::from_secs(90)
+        );
+        assert_eq!(
+            parse_duration("--x", "1h30m").unwrap(),
+            Duration::from_secs(5400)
+        );
         assert!(parse_duration("--x", "soon").is_err());
         assert!(parse_duration("--x", "-3").is_err());
     }
 
     #[test]
     fn invalid_globs_are_rejected() {
-        let error = plan(&["rxdist", "plan", "--tests", "t", "--total", "2", "--keep-together", "a[b"], &ConfigFile::default(), &Env::default()).unwrap_err();
+        let error = plan(
+            &[
+                "rxdist",
+                "plan",
+                "--tests",
+                "t",
+                "--total",
+                "2",
+                "--keep-together",
+                "a[b",
+            ],
+            &ConfigFile::default(),
+            &Env::default(),
+        )
+        .unwrap_err();
         assert!(error.to_string().contains("--keep-together"), "{error}");
     }
 
@@ -498,6 +696,9 @@ mod tests {
             ..ConfigFile::default()
         };
         let settings = plan(&["rxdist", "plan", "--total", "2"], &file, &Env::default()).unwrap();
-        assert_eq!(settings.tests, TestSource::File(PathBuf::from("/repo/list.txt")));
+        assert_eq!(
+            settings.tests,
+            TestSource::File(PathBuf::from("/repo/list.txt"))
+        );
     }
 }

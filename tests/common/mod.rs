@@ -4,7 +4,10 @@
 //! environment's variables) so nothing from the machine running the tests, a CI runner's
 //! `GITHUB_*` or `CIRCLE_*` variables above all, changes what rxdist does.
 
-#![allow(dead_code, reason = "each test binary uses a different part of this module")]
+#![allow(
+    dead_code,
+    reason = "each test binary uses a different part of this module"
+)]
 
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
@@ -41,7 +44,11 @@ impl Output {
     /// Panics with everything printed unless the exit code is `code`.
     #[track_caller]
     pub fn expect_code(self, code: i32) -> Self {
-        assert_eq!(self.code, code, "unexpected exit code\n--- stdout\n{}\n--- stderr\n{}", self.stdout, self.stderr);
+        assert_eq!(
+            self.code, code,
+            "unexpected exit code\n--- stdout\n{}\n--- stderr\n{}",
+            self.stdout, self.stderr
+        );
         self
     }
 
@@ -62,7 +69,10 @@ pub fn rxdist() -> Rxdist {
         }
     }
     command.env("NO_COLOR", "1");
-    Rxdist { command, stdin: None }
+    Rxdist {
+        command,
+        stdin: None,
+    }
 }
 
 impl Rxdist {
@@ -97,7 +107,11 @@ impl Rxdist {
     /// Runs to completion.
     pub fn run(mut self) -> Output {
         self.command.stdout(Stdio::piped()).stderr(Stdio::piped());
-        self.command.stdin(if self.stdin.is_some() { Stdio::piped() } else { Stdio::null() });
+        self.command.stdin(if self.stdin.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        });
         let mut child = self.command.spawn().expect("the rxdist binary starts");
         if let Some(bytes) = self.stdin.take() {
             use std::io::Write;
@@ -115,6 +129,10 @@ impl Rxdist {
 
 /// Writes a test list file with one id per line.
 pub fn write_list(path: &Path, ids: &[&str]) {
-    let text: String = ids.iter().map(|id| format!("{id}\n")).collect();
+    let mut text = String::new();
+    for id in ids {
+        text.push_str(id);
+        text.push('\n');
+    }
     std::fs::write(path, text).expect("the test list is written");
 }
