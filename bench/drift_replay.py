@@ -121,6 +121,10 @@ def main() -> int:
     parser.add_argument("--rxdist", type=Path, default=ROOT / "target/release/rxdist")
     parser.add_argument("--data", type=Path, default=ROOT.parent / "shared/bench-data")
     parser.add_argument("--only", choices=sorted(DATASETS))
+    parser.add_argument(
+        "--history", choices=("cumulative", "latest"), default="cumulative",
+        help="record every version up to k into one history (as CI does), or only version k",
+    )
     options = parser.parse_args()
 
     algorithms = ("rxdist", "least_duration", "duration_based_chunks")
@@ -138,6 +142,8 @@ def main() -> int:
             history = work / "history.zst"
             for k in range(len(versions) - 1):
                 known, actual = versions[k], versions[k + 1]
+                if options.history == "latest":
+                    history.unlink(missing_ok=True)
                 rx.record(history, known)
                 ids = list(actual)
                 for level in levels:

@@ -49,7 +49,8 @@ def main() -> int:
     files = max(1, options.tests // 50)
     durations = {}
     for number in range(options.tests):
-        file = f"tests/pkg{number % 97}/sub{number % 13}/test_module_{number % files}.py"
+        module = number % files
+        file = f"tests/pkg{module % 97}/sub{module % 13}/test_module_{module}.py"
         seconds = min(120.0, rng.lognormvariate(-3.0, 1.6))
         durations[f"{file}::TestCase{number % 7}::test_case_{number}[param-{number % 11}]"] = round(seconds, 6)
 

@@ -11,7 +11,8 @@ set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
 python=$(scripts/python-env.sh)
-export PATH="$(dirname "$python"):$PATH"
+PATH="$(dirname "$python"):$PATH"
+export PATH
 
 echo "== building rxdist"
 cargo build --release --quiet
@@ -40,12 +41,11 @@ for index in 0 1 2; do
   "$rxdist" shard --history "$history" --collect pytest --index "$index" --total 3 \
     --format pytest-args --output "$work/shard-$index.args"
   (
-    start=$(date +%s.%N)
+    start=$SECONDS
     python -m pytest -q -p no:cacheprovider -o junit_family=xunit1 \
       --junitxml "$work/reports/junit-$index.xml" "@$work/shard-$index.args" >"$work/shard-$index.log" 2>&1
-    end=$(date +%s.%N)
-    printf 'shard %s: %s tests, %.1fs wall (%s)\n' "$index" "$(wc -l <"$work/shard-$index.args")" \
-      "$(echo "$end - $start" | bc)" "$(tail -n 1 "$work/shard-$index.log")"
+    printf 'shard %s: %s tests, about %ss wall (pytest: %s)\n' "$index" \
+      "$(wc -l <"$work/shard-$index.args")" "$((SECONDS - start))" "$(tail -n 1 "$work/shard-$index.log")"
   ) &
   pids+=("$!")
 done

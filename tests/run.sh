@@ -6,7 +6,8 @@ set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
 python=$(scripts/python-env.sh)
-export PATH="$(dirname "$python"):$PATH"
+PATH="$(dirname "$python"):$PATH"
+export PATH
 # Keep the machine's CI variables out of the tests: rxdist reads them on purpose.
 unset GITHUB_ACTIONS CIRCLE_NODE_INDEX CIRCLE_NODE_TOTAL GITLAB_CI CI_NODE_INDEX CI_NODE_TOTAL \
   BUILDKITE_PARALLEL_JOB BUILDKITE_PARALLEL_JOB_COUNT SYSTEM_JOBPOSITIONINPHASE \

@@ -1,30 +1,43 @@
 //! Reading the inputs commands share: test lists, the history, report files.
 
-use std::collections::HashSet;
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 
 use crate::error::Error;
 use crate::runner;
 use crate::settings::TestSource;
+use crate::timings::hash::{IdHasher, IdSet};
 use crate::timings::{History, store};
 
 /// Reads the test list: one id per line; blank lines and `#` comments are skipped, surrounding
 /// whitespace trimmed, and repeated ids kept once (first occurrence).
-pub fn read_test_list(reader: impl BufRead) -> std::io::Result<Vec<String>> {
-    let mut seen = HashSet::new();
-    let mut ids = Vec::new();
-    for line in reader.lines() {
-        let line = line?;
-        let id = line.trim();
-        if id.is_empty() || id.starts_with('#') {
-            continue;
-        }
-        if seen.insert(id.to_owned()) {
-            ids.push(id.to_owned());
-        }
+pub fn read_test_list(mut reader: impl BufRead) -> std::io::Result<Vec<String>> {
+    // One read and one pass: line-by-line reading would grow a fresh buffer per line, which
+    // is most of the cost for a million-test list.
+    let mut text = String::new();
+    reader.read_to_string(&mut text)?;
+    let ids = text
+        .lines()
+        .map(str::trim)
+        .filter(|id| !id.is_empty() && !id.starts_with('#'))
+        .map(str::to_owned)
+        .collect();
+    Ok(first_occurrences(ids))
+}
+
+/// Drops repeated ids, keeping the first occurrence, without copying any id.
+fn first_occurrences(ids: Vec<String>) -> Vec<String> {
+    let keep: Vec<bool> = {
+        let mut seen = IdSet::with_capacity_and_hasher(ids.len(), IdHasher::default());
+        ids.iter().map(|id| seen.insert(id.as_str())).collect()
+    };
+    if keep.iter().all(|&kept| kept) {
+        return ids;
     }
-    Ok(ids)
+    ids.into_iter()
+        .zip(keep)
+        .filter_map(|(id, kept)| kept.then_some(id))
+        .collect()
 }
 
 /// Loads the tests to plan from wherever the settings say.
@@ -49,14 +62,7 @@ pub fn load_tests(source: &TestSource, cwd: &Path) -> Result<Vec<String>, Error>
         TestSource::Collect {
             runner: crate::cli::CollectRunner::Pytest,
             args,
-        } => {
-            let ids = runner::collect_pytest(cwd, args)?;
-            let mut seen = HashSet::new();
-            Ok(ids
-                .into_iter()
-                .filter(|id| seen.insert(id.clone()))
-                .collect())
-        }
+        } => Ok(first_occurrences(runner::collect_pytest(cwd, args)?)),
     }
 }
 

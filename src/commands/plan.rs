@@ -11,6 +11,7 @@ use crate::error::{Completion, Error};
 use crate::identity::file_key;
 use crate::plan::{self, Plan, PlanRequest, PlanTest, Unreachable};
 use crate::settings::{PlanSettings, Total};
+use crate::timings::hash::IdSet;
 use crate::timings::{EstimateSource, Estimator, History};
 
 /// A plan and what went into it.
@@ -62,7 +63,7 @@ pub fn build(settings: &PlanSettings, cwd: &Path) -> Result<Planned, Error> {
         }
     };
     let history = history.unwrap_or_default();
-    let request = request(&ids, &history, settings)?;
+    let request = request(ids, &history, settings)?;
     match settings.total {
         Total::Fixed(total) => Ok(Planned {
             plan: plan::plan(&PlanRequest { total, ..request }),
@@ -99,50 +100,53 @@ pub fn build(settings: &PlanSettings, cwd: &Path) -> Result<Planned, Error> {
 }
 
 fn request(
-    ids: &[String],
+    ids: Vec<String>,
     history: &History,
     settings: &PlanSettings,
 ) -> Result<PlanRequest, Error> {
     let groups = keep_together_set(&settings.keep_together)?;
     let estimator = Estimator::new(history);
     let mut by_source = BTreeMap::<&str, usize>::new();
-    let mut file_setup = BTreeMap::new();
-    let tests = ids
-        .iter()
+    let count = ids.len();
+    let tests: Vec<PlanTest> = ids
+        .into_iter()
         .map(|id| {
-            let estimate = estimator.estimate(id);
+            let estimate = estimator.estimate(&id);
             *by_source.entry(source_name(estimate.source)).or_default() += 1;
-            let file = file_key(id);
-            if !file_setup.contains_key(file) {
-                let setup = estimator.file_setup_micros(file);
-                if setup > 0 {
-                    file_setup.insert(file.to_owned(), setup);
-                }
-            }
             let group = groups.as_ref().and_then(|(set, patterns)| {
-                set.matches(id)
+                set.matches(&id)
                     .first()
                     .map(|&index| format!("keep-together:{}", patterns[index]))
             });
+            let file = file_key(&id).to_owned();
             PlanTest {
-                id: id.clone(),
-                file: file.to_owned(),
+                id,
+                file,
                 group,
                 micros: estimate.micros,
             }
         })
         .collect();
+    // One setup lookup per distinct file, not per test.
+    let mut seen = IdSet::default();
+    let file_setup = tests
+        .iter()
+        .filter(|test| seen.insert(test.file.as_str()))
+        .filter_map(|test| {
+            let setup = estimator.file_setup_micros(&test.file);
+            (setup > 0).then(|| (test.file.clone(), setup))
+        })
+        .collect();
     let known = by_source.get("known").copied().unwrap_or(0);
-    if !history.is_empty() && known < ids.len() {
+    if !history.is_empty() && known < count {
         let estimated: Vec<String> = by_source
             .iter()
             .filter(|&(&source, _)| source != "known")
             .map(|(source, count)| format!("{count} from their {source}"))
             .collect();
         diagnostics::warning(format_args!(
-            "{} of {} tests are not in the history; estimated {}",
-            ids.len() - known,
-            ids.len(),
+            "{} of {count} tests are not in the history; estimated {}",
+            count - known,
             estimated.join(", ")
         ));
     }

@@ -9,12 +9,11 @@
 
 use std::collections::VecDeque;
 use std::fmt;
-use std::hash::BuildHasherDefault;
 
 use serde::Serialize;
 use sha2::{Digest as _, Sha256};
 
-use super::hash::IdMap;
+use super::hash::{IdHasher, IdMap};
 use crate::junit::Outcome;
 
 /// How many outcomes a test remembers.
@@ -362,7 +361,7 @@ struct Merged<'r> {
 fn merge_duplicates(run: &[Observation]) -> Vec<Merged<'_>> {
     let mut merged: Vec<Merged<'_>> = Vec::with_capacity(run.len());
     let mut index: IdMap<&str, usize> =
-        IdMap::with_capacity_and_hasher(run.len(), BuildHasherDefault::default());
+        IdMap::with_capacity_and_hasher(run.len(), IdHasher::default());
     for observation in run {
         let seconds = observation.seconds.filter(|s| s.is_finite() && *s >= 0.0);
         if let Some(&at) = index.get(observation.id.as_str()) {

@@ -12,7 +12,7 @@
 //! observations in and get values out.
 
 mod estimate;
-mod hash;
+pub mod hash;
 mod history;
 mod import;
 pub mod store;
