@@ -25,12 +25,12 @@ pub struct Planned {
 /// Runs `rxdist plan`.
 pub fn run(settings: &PlanSettings, format: PlanFormat, cwd: &Path) -> Result<Completion, Error> {
     let planned = build(settings, cwd)?;
-    let text = match format {
-        PlanFormat::Json => render::plan_json(&planned.plan),
-        PlanFormat::Text => render::plan_text(&planned.plan),
-        PlanFormat::GithubMatrix => render::github_matrix(&planned.plan),
-    };
-    render::emit(settings.output.as_deref(), &text)?;
+    let plan = &planned.plan;
+    render::emit(settings.output.as_deref(), |out| match format {
+        PlanFormat::Json => render::plan_json(plan, out),
+        PlanFormat::Text => out.write_all(render::plan_text(plan).as_bytes()),
+        PlanFormat::GithubMatrix => render::github_matrix(plan, out),
+    })?;
     Ok(if planned.unreachable.is_some() {
         Completion::TargetUnreachable
     } else {
@@ -40,30 +40,39 @@ pub fn run(settings: &PlanSettings, format: PlanFormat, cwd: &Path) -> Result<Co
 
 /// Loads the inputs and computes the plan, printing warnings about what was estimated.
 pub fn build(settings: &PlanSettings, cwd: &Path) -> Result<Planned, Error> {
-    let ids = inputs::load_tests(&settings.tests, cwd)?;
+    // Reading (or collecting) the test list and decoding the history are independent and each
+    // takes a good part of a second for a million tests: do them side by side.
+    let (ids, history) = std::thread::scope(|scope| {
+        let history = scope.spawn(|| settings.history.as_deref().map(inputs::load_history));
+        let ids = inputs::load_tests(&settings.tests, cwd);
+        let history = history
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        (ids, history)
+    });
+    let ids = ids?;
     if ids.is_empty() {
         return Err(Error::NoTests {
             reason: "the test list is empty".into(),
         });
     }
-    let history = match &settings.history {
-        Some(path) => {
-            let loaded = inputs::load_history(path)?;
-            if loaded.is_none() {
-                diagnostics::warning(format_args!(
-                    "no timing history at {} yet: splitting by test count",
-                    path.display()
-                ));
-            }
-            loaded
+    let history = match (&settings.history, history.transpose()?) {
+        (Some(path), None | Some(None)) => {
+            diagnostics::warning(format_args!(
+                "no timing history at {} yet: splitting by test count",
+                path.display()
+            ));
+            None
         }
-        None => {
+        (Some(_), Some(loaded)) => loaded,
+        (None, _) => {
             diagnostics::warning("no --history given: splitting by test count");
             None
         }
     };
-    let history = history.unwrap_or_default();
-    let request = request(ids, &history, settings)?;
+    // The history is only needed to estimate; it is dropped before partitioning, which for a
+    // million tests halves the memory the partitioner runs in.
+    let request = request(ids, &history.unwrap_or_default(), settings)?;
     match settings.total {
         Total::Fixed(total) => Ok(Planned {
             plan: plan::plan(&PlanRequest { total, ..request }),

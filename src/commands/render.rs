@@ -1,7 +1,7 @@
 //! Rendering plans and shards in the output formats, and emitting them.
 
 use std::fmt::Write as _;
-use std::io::Write as _;
+use std::io::Write;
 use std::path::Path;
 
 use serde::Serialize;
@@ -53,20 +53,17 @@ struct MatrixEntry {
     predicted_seconds: f64,
 }
 
-fn to_json(value: &impl Serialize, pretty: bool) -> String {
-    // Serialising these plain structs cannot fail: no maps with non-string keys, no floats
-    // that are not finite.
-    let mut text = if pretty {
-        serde_json::to_string_pretty(value).unwrap_or_default()
+fn to_json(value: &impl Serialize, pretty: bool, out: &mut dyn Write) -> std::io::Result<()> {
+    if pretty {
+        serde_json::to_writer_pretty(&mut *out, value)?;
     } else {
-        serde_json::to_string(value).unwrap_or_default()
-    };
-    text.push('\n');
-    text
+        serde_json::to_writer(&mut *out, value)?;
+    }
+    out.write_all(b"\n")
 }
 
 /// `--format json` of `rxdist plan`.
-pub fn plan_json(plan: &Plan) -> String {
+pub fn plan_json(plan: &Plan, out: &mut dyn Write) -> std::io::Result<()> {
     to_json(
         &PlanJson {
             total: plan.total,
@@ -83,11 +80,12 @@ pub fn plan_json(plan: &Plan) -> String {
                 .collect(),
         },
         true,
+        out,
     )
 }
 
 /// `--format github-matrix` of `rxdist plan`: one line, ready for `fromJSON`.
-pub fn github_matrix(plan: &Plan) -> String {
+pub fn github_matrix(plan: &Plan, out: &mut dyn Write) -> std::io::Result<()> {
     to_json(
         &Matrix {
             include: plan
@@ -103,6 +101,7 @@ pub fn github_matrix(plan: &Plan) -> String {
                 .collect(),
         },
         false,
+        out,
     )
 }
 
@@ -155,7 +154,7 @@ pub fn shard_list(shard: &Shard) -> String {
 }
 
 /// `--format json` of `rxdist shard`.
-pub fn shard_json(shard: &Shard, total: usize) -> String {
+pub fn shard_json(shard: &Shard, total: usize, out: &mut dyn Write) -> std::io::Result<()> {
     to_json(
         &OneShardJson {
             index: shard.index,
@@ -164,6 +163,7 @@ pub fn shard_json(shard: &Shard, total: usize) -> String {
             predicted_seconds: seconds(shard.predicted_micros),
         },
         true,
+        out,
     )
 }
 
@@ -246,19 +246,19 @@ pub fn human(micros: u64) -> String {
     }
 }
 
-/// Writes `text` to `path` atomically, or to standard output.
-pub fn emit(path: Option<&Path>, text: &str) -> Result<(), Error> {
+/// Streams output into `path` atomically, or to standard output.
+pub fn emit(
+    path: Option<&Path>,
+    fill: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+) -> Result<(), Error> {
     match path {
-        Some(path) => atomic::write(path, text.as_bytes()).map_err(|source| Error::Write {
+        Some(path) => atomic::write_with(path, fill).map_err(|source| Error::Write {
             path: path.to_path_buf(),
             source,
         }),
         None => {
-            let mut stdout = std::io::stdout().lock();
-            match stdout
-                .write_all(text.as_bytes())
-                .and_then(|()| stdout.flush())
-            {
+            let mut stdout = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
+            match fill(&mut stdout).and_then(|()| stdout.flush()) {
                 // A closed pipe (`rxdist shard | head`) is the reader's choice, not a failure.
                 Err(error) if error.kind() != std::io::ErrorKind::BrokenPipe => Err(Error::Write {
                     path: "<standard output>".into(),

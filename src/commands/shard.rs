@@ -34,11 +34,10 @@ pub fn run(settings: &ShardSettings, format: ShardFormat, cwd: &Path) -> Result<
             settings.index, planned.plan.total
         ));
     }
-    let text = match format {
-        ShardFormat::List => render::shard_list(shard),
-        ShardFormat::Json => render::shard_json(shard, planned.plan.total),
-        ShardFormat::PytestArgs => render::pytest_args(shard),
-    };
-    render::emit(settings.plan.output.as_deref(), &text)?;
+    render::emit(settings.plan.output.as_deref(), |out| match format {
+        ShardFormat::List => out.write_all(render::shard_list(shard).as_bytes()),
+        ShardFormat::Json => render::shard_json(shard, planned.plan.total, out),
+        ShardFormat::PytestArgs => out.write_all(render::pytest_args(shard).as_bytes()),
+    })?;
     Ok(Completion::Success)
 }

@@ -245,16 +245,15 @@ pub fn show(settings: &ShowSettings, top: usize, format: ShowFormat) -> Result<C
     let history = store::decode(&bytes).map_err(history_error)?;
     let digest = store::digest(&bytes).map_err(history_error)?;
     let summary = history.summary(top);
-    let text = match format {
+    super::render::emit(None, |out| match format {
         ShowFormat::Json => {
-            let mut text = serde_json::to_string_pretty(&summary).unwrap_or_default();
-            text.push('\n');
-            text
+            serde_json::to_writer_pretty(&mut *out, &summary)?;
+            out.write_all(b"\n")
         }
-        ShowFormat::Text => {
+        ShowFormat::Text => out.write_all(
             super::render::summary_text(&summary, &settings.history, &digest.to_string())
-        }
-    };
-    super::render::emit(None, &text)?;
+                .as_bytes(),
+        ),
+    })?;
     Ok(Completion::Success)
 }

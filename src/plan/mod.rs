@@ -19,6 +19,6 @@ mod tests;
 mod total;
 mod units;
 
-pub use partition::{Plan, PlanRequest, PlanTest, Shard, plan};
+pub use partition::{Plan, PlanRequest, PlanTest, Shard, plan, plan_owned};
 pub use total::{TotalChoice, Unreachable, choose_total};
 pub use units::Granularity;

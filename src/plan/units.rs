@@ -33,6 +33,8 @@ pub(super) const NONE: u32 = u32::MAX;
 pub(super) struct Prepared<'r> {
     /// Test ids in byte order, one per distinct id.
     pub ids: Vec<&'r str>,
+    /// For each test, its index in the request's `tests` (the kept one of duplicates).
+    pub origin: Vec<u32>,
     /// The file of each test (index into `files`).
     pub file_of: Vec<u32>,
     /// The group of each test (index into the sorted group names) or [`NONE`].
@@ -95,6 +97,7 @@ impl<'r> Prepared<'r> {
             .fold(0u64, |acc, &m| acc.saturating_add(m));
         Prepared {
             ids: keyed.iter().map(|&(id, _)| id).collect(),
+            origin: order,
             file_of: file_of_raw.index,
             group_of: group_of_raw.index,
             micros,
