@@ -7,7 +7,9 @@ use proptest::prelude::*;
 
 use super::partition::plain_lpt_makespan;
 use super::units::{NONE, Prepared, Units};
-use super::{Granularity, Plan, PlanRequest, PlanTest, Unreachable, choose_total, plan};
+use super::{
+    Granularity, Plan, PlanRequest, PlanTest, Unreachable, choose_total, plan, plan_owned,
+};
 
 fn test(id: &str, file: &str, micros: u64) -> PlanTest {
     PlanTest {
@@ -407,6 +409,11 @@ fn arbitrary_request() -> impl Strategy<Value = PlanRequest> {
 }
 
 proptest! {
+    #[test]
+    fn moving_ids_out_gives_the_same_plan(r in arbitrary_request()) {
+        prop_assert_eq!(plan_owned(r.clone()), plan(&r));
+    }
+
     #[test]
     fn every_test_exactly_once(r in arbitrary_request()) {
         let p = plan(&r);
