@@ -19,6 +19,8 @@ impl EnvVars {
     pub const RXDIST_TESTS: &'static str = "RXDIST_TESTS";
     /// Collect the test list with this runner (`pytest`).
     pub const RXDIST_COLLECT: &'static str = "RXDIST_COLLECT";
+    /// Space-separated extra arguments for the collection command.
+    pub const RXDIST_COLLECT_ARGS: &'static str = "RXDIST_COLLECT_ARGS";
     /// `auto`, `pytest` or `generic`.
     pub const RXDIST_FRAMEWORK: &'static str = "RXDIST_FRAMEWORK";
     /// `test`, `file` or `auto`.
@@ -76,6 +78,7 @@ impl EnvVars {
     /// Every variable [`Env::capture`] takes from the process environment.
     pub const ALL: &'static [&'static str] = &[
         Self::RXDIST_CONFIG,
+        Self::RXDIST_COLLECT_ARGS,
         Self::CIRCLE_NODE_INDEX,
         Self::CIRCLE_NODE_TOTAL,
         Self::GITLAB_CI,

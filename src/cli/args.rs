@@ -60,12 +60,12 @@ pub struct PlanArgs {
     #[arg(long, value_name = "RUNNER", env = "RXDIST_COLLECT")]
     pub collect: Option<CollectRunner>,
 
-    /// Extra argument for the collection command (repeatable), e.g. --collect-arg=tests/unit
+    /// Extra arguments for the collection command.
     #[arg(
         long,
         value_name = "ARG",
         allow_hyphen_values = true,
-        requires = "collect"
+        help = "Extra argument for the collection command (repeatable), e.g. --collect-arg=tests/unit\n\n[env: RXDIST_COLLECT_ARGS=, space-separated]"
     )]
     pub collect_arg: Vec<String>,
 

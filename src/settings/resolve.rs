@@ -10,7 +10,7 @@ use crate::ci::{self, CiError, CiSystem};
 use crate::cli::{
     CollectRunner, FrameworkArg, GranularityArg, PlanArgs, RecordArgs, ShardArgs, ShowArgs,
 };
-use crate::env::Env;
+use crate::env::{Env, EnvVars};
 use crate::identity::Framework;
 use crate::plan::Granularity;
 use crate::timings::Retention;
@@ -149,7 +149,7 @@ pub fn resolve_plan(
         }
     };
     let total = resolve_total(&total_text, args, file)?;
-    plan_settings(args, file, total, total_from)
+    plan_settings(args, file, env, total, total_from)
 }
 
 /// Resolves `rxdist shard` settings: index and total from `--shard K/N`, `--index`/`--total`
@@ -206,7 +206,7 @@ pub fn resolve_shard(
             ),
         });
     }
-    let plan = plan_settings(&args.plan, file, Total::Fixed(total), total_from)?;
+    let plan = plan_settings(&args.plan, file, env, Total::Fixed(total), total_from)?;
     let bazel_status_file = ci_slot
         .filter(|slot| slot.system == CiSystem::Bazel)
         .and_then(|_| ci::bazel_shard_status_file(env))
@@ -269,6 +269,7 @@ fn required_history(flag: Option<&Path>, file: &ConfigFile) -> Result<PathBuf, S
 fn plan_settings(
     args: &PlanArgs,
     file: &ConfigFile,
+    env: &Env,
     total: Total,
     total_from: &'static str,
 ) -> Result<PlanSettings, SettingsError> {
@@ -276,7 +277,7 @@ fn plan_settings(
         .history
         .clone()
         .or_else(|| file.history.as_deref().map(|path| file.path(path)));
-    let tests = resolve_test_source(args, file)?;
+    let tests = resolve_test_source(args, file, env)?;
     let granularity = match args.by.or(file.by).unwrap_or(GranularityArg::Auto) {
         GranularityArg::Test => Granularity::Test,
         GranularityArg::File => Granularity::File,
@@ -305,7 +306,35 @@ fn plan_settings(
     })
 }
 
-fn resolve_test_source(args: &PlanArgs, file: &ConfigFile) -> Result<TestSource, SettingsError> {
+fn resolve_test_source(
+    args: &PlanArgs,
+    file: &ConfigFile,
+    env: &Env,
+) -> Result<TestSource, SettingsError> {
+    // Flags, then the variable (split on whitespace), then the file.
+    let collect_args: Vec<String> = if !args.collect_arg.is_empty() {
+        args.collect_arg.clone()
+    } else if let Some(text) = env.get(EnvVars::RXDIST_COLLECT_ARGS) {
+        text.split_whitespace().map(str::to_owned).collect()
+    } else {
+        file.collect_args.clone()
+    };
+    let source = test_source(args, file, collect_args.clone())?;
+    if !collect_args.is_empty() && !matches!(source, TestSource::Collect { .. }) {
+        return Err(SettingsError::Invalid {
+            flag: "--collect-arg",
+            value: collect_args.join(" "),
+            reason: "collection arguments need --collect (the test list comes from --tests)".into(),
+        });
+    }
+    Ok(source)
+}
+
+fn test_source(
+    args: &PlanArgs,
+    file: &ConfigFile,
+    collect_args: Vec<String>,
+) -> Result<TestSource, SettingsError> {
     if let Some(path) = &args.tests {
         return Ok(if path.as_os_str() == "-" {
             TestSource::Stdin
@@ -313,17 +342,10 @@ fn resolve_test_source(args: &PlanArgs, file: &ConfigFile) -> Result<TestSource,
             TestSource::File(path.clone())
         });
     }
-    let collect_args = || {
-        if args.collect_arg.is_empty() {
-            file.collect_args.clone()
-        } else {
-            args.collect_arg.clone()
-        }
-    };
     if let Some(runner) = args.collect {
         return Ok(TestSource::Collect {
             runner,
-            args: collect_args(),
+            args: collect_args,
         });
     }
     if let Some(path) = &file.tests {
@@ -337,7 +359,7 @@ fn resolve_test_source(args: &PlanArgs, file: &ConfigFile) -> Result<TestSource,
         return match runner.as_str() {
             "pytest" => Ok(TestSource::Collect {
                 runner: CollectRunner::Pytest,
-                args: collect_args(),
+                args: collect_args,
             }),
             other => Err(SettingsError::Invalid {
                 flag: "--collect",
@@ -666,6 +688,49 @@ mod tests {
         );
         assert!(parse_duration("--x", "soon").is_err());
         assert!(parse_duration("--x", "-3").is_err());
+    }
+
+    #[test]
+    fn collect_arguments_without_collection_are_rejected() {
+        let error = plan(
+            &[
+                "rxdist",
+                "plan",
+                "--tests",
+                "t",
+                "--total",
+                "2",
+                "--collect-arg",
+                "-x",
+            ],
+            &ConfigFile::default(),
+            &Env::default(),
+        )
+        .unwrap_err();
+        assert!(error.to_string().contains("--collect-arg"), "{error}");
+        let settings = plan(
+            &[
+                "rxdist",
+                "plan",
+                "--collect",
+                "pytest",
+                "--total",
+                "2",
+                "--collect-arg=-m",
+                "--collect-arg",
+                "not slow",
+            ],
+            &ConfigFile::default(),
+            &Env::default(),
+        )
+        .unwrap();
+        assert_eq!(
+            settings.tests,
+            TestSource::Collect {
+                runner: CollectRunner::Pytest,
+                args: vec!["-m".into(), "not slow".into()]
+            }
+        );
     }
 
     #[test]
