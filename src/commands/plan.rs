@@ -119,10 +119,10 @@ fn request(
     let mut by_source = BTreeMap::<&str, usize>::new();
     let count = ids.len();
     // Estimating is a pair of hash lookups per test: for a million tests worth both cores.
-    let estimates: Vec<Estimate> = ids.par_iter().map(|id| estimator.estimate(id)).collect();
+    let guesses: Vec<Estimate> = ids.par_iter().map(|id| estimator.estimate(id)).collect();
     let tests: Vec<PlanTest> = ids
         .into_iter()
-        .zip(estimates)
+        .zip(guesses)
         .map(|(id, estimate)| {
             *by_source.entry(source_name(estimate.source)).or_default() += 1;
             let group = groups.as_ref().and_then(|(set, patterns)| {
