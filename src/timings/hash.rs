@@ -1,7 +1,7 @@
 //! The hash maps the history and the planner key by test ids and file keys.
 //!
 //! Up to millions of ids, 60 to 100 bytes each, are hashed on every record and plan; the
-//! standard library's SipHash spends most of a lookup on that. foldhash's fixed-seed hasher is
+//! standard library's `SipHash` spends most of a lookup on that. foldhash's fixed-seed hasher is
 //! several times faster and, with a fixed seed, keeps runs reproducible. It does not resist
 //! deliberately colliding keys, which is fine: the ids come from the user's own test suite.
 
