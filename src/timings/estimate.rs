@@ -79,7 +79,7 @@ impl<'h> Estimator<'h> {
                     .tests
                     .values()
                     .filter(|entry| entry.samples > 0)
-                    .map(|entry| to_micros(entry.seconds)),
+                    .map(|entry| to_micros(history.predict(entry))),
             );
             if values.is_empty() {
                 continue;
@@ -126,7 +126,10 @@ impl<'h> Estimator<'h> {
             .get(file)
             .and_then(|tests| tests.tests.get(rest));
         if let Some(entry) = known.filter(|entry| entry.samples > 0) {
-            return derived(to_micros(entry.seconds), EstimateSource::Known);
+            return derived(
+                to_micros(self.history.predict(entry)),
+                EstimateSource::Known,
+            );
         }
         if let Some(&micros) = self.files.get(file) {
             return derived(micros, EstimateSource::File);
