@@ -40,6 +40,7 @@ fn recording_creates_the_history_and_show_summarises_it() {
     assert_eq!(summary["predictor"]["chosen"], "median");
     assert_eq!(summary["predictor"]["backtested_runs"], 0);
     assert_eq!(summary["predictor"]["errors"][2]["predictor"], "latest");
+    assert_eq!(summary["file_predictor"]["chosen"], "median");
 
     let text = rxdist()
         .args(["timings", "show", "--history"])
@@ -55,7 +56,7 @@ fn recording_creates_the_history_and_show_summarises_it() {
     assert!(text.stdout.contains("sha256"), "{}", text.stdout);
     assert!(
         text.stdout
-            .contains("predictor median (not backtested yet: no test was timed twice)"),
+            .contains("predictor by test: median (not backtested yet: no test was timed twice)"),
         "{}",
         text.stdout
     );
@@ -345,7 +346,8 @@ fn show_names_the_backtested_predictor_once_a_test_was_timed_twice() {
         .run()
         .success();
     assert!(
-        text.stdout.contains("(backtest error over 1 runs: median "),
+        text.stdout.contains("(backtest error over 1 runs: median ")
+            && text.stdout.contains("predictor by file: "),
         "{}",
         text.stdout
     );

@@ -9,7 +9,7 @@ use super::{diagnostics, inputs, render};
 use crate::cli::PlanFormat;
 use crate::error::{Completion, Error};
 use crate::identity::file_key;
-use crate::plan::{self, Plan, PlanRequest, PlanTest, Unreachable};
+use crate::plan::{self, Granularity, Plan, PlanRequest, PlanTest, Unreachable};
 use crate::settings::{PlanSettings, Total};
 use crate::timings::hash::IdSet;
 use crate::timings::{EstimateSource, Estimator, History};
@@ -105,7 +105,12 @@ fn request(
     settings: &PlanSettings,
 ) -> Result<PlanRequest, Error> {
     let groups = keep_together_set(&settings.keep_together)?;
-    let estimator = Estimator::new(history);
+    // Plans that keep files together are balanced on file totals, so they predict with the
+    // predictor that did best on file totals.
+    let estimator = match settings.granularity {
+        Granularity::Test => Estimator::new(history),
+        Granularity::File | Granularity::Auto => Estimator::for_files(history),
+    };
     let mut by_source = BTreeMap::<&str, usize>::new();
     let count = ids.len();
     let tests: Vec<PlanTest> = ids

@@ -11,7 +11,10 @@
 //! suite re-measured on every run is noisy and wants a robust median of recent samples, one
 //! whose timings drift between measurement campaigns wants the latest sample. So before a run
 //! is folded in, every [`Predictor`] is scored on how well it would have predicted that run
-//! (a backtest), and the history predicts with the one whose running error is lowest.
+//! (a backtest), and the history predicts with the one whose running error is lowest. It is
+//! scored twice: per test, and per file on the sums of a file's tests. Noise that averages out
+//! over a file's tests favours the median per test, while a file whose tests drift together
+//! favours the latest sample; plans that keep files together use the per-file choice.
 //! Everything here is pure: no clock, no files.
 
 use std::collections::VecDeque;
@@ -427,7 +430,7 @@ pub struct FlakySummary {
 /// The predictor part of a [`Summary`].
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct PredictorSummary {
-    /// The predictor estimates use.
+    /// The predictor chosen.
     pub chosen: Predictor,
     /// How many runs it was chosen on.
     pub backtested_runs: u32,
@@ -472,8 +475,10 @@ impl From<&Backtest> for PredictorSummary {
 pub struct Summary {
     /// How many runs were recorded.
     pub runs: u64,
-    /// How durations are predicted, and why.
+    /// How test durations are predicted, and why (scored per test).
     pub predictor: PredictorSummary,
+    /// How file durations are predicted when files are planned whole (scored per file).
+    pub file_predictor: PredictorSummary,
     /// How many tests the history knows.
     pub tests: usize,
     /// How many distinct file keys those tests belong to.
@@ -515,8 +520,10 @@ pub struct History {
     pub(super) test_count: usize,
     /// Digests of the latest recorded runs, oldest first.
     pub(super) recent_runs: VecDeque<[u8; 32]>,
-    /// How well each predictor did on the recorded runs.
+    /// How well each predictor did on the recorded runs, test by test.
     pub(super) backtest: Backtest,
+    /// How well each predictor did on the recorded runs, on each file's total.
+    pub(super) file_backtest: Backtest,
 }
 
 /// Splits an id into its file key and the rest (`""` or `"::…"`), exactly as
@@ -713,6 +720,7 @@ impl History {
         // Backtest: what each predictor would have said about the tests this run timed that
         // were timed before, against what they took.
         let mut backtest_error = [0.0; Predictor::ALL.len()];
+        let mut file_backtest_error = [0.0; Predictor::ALL.len()];
         let mut backtest_actual = 0.0;
         for (file, indices) in group_by_file(&merged) {
             let tests = self.files.entry(file.into()).or_default();
@@ -735,6 +743,8 @@ impl History {
                     },
                 });
             }
+            let mut file_predicted = [0.0; Predictor::ALL.len()];
+            let mut file_actual = 0.0;
             for (position, &index) in indices.iter().enumerate() {
                 let m = &merged[index];
                 let mut seconds = m.seconds;
@@ -760,10 +770,11 @@ impl History {
                 };
                 if let Some(seconds) = seconds {
                     if entry.samples > 0 {
-                        backtest_actual += seconds;
+                        file_actual += seconds;
                         for predictor in Predictor::ALL {
-                            backtest_error[predictor.index()] +=
-                                (entry.predict(predictor) - seconds).abs();
+                            let predicted = entry.predict(predictor);
+                            backtest_error[predictor.index()] += (predicted - seconds).abs();
+                            file_predicted[predictor.index()] += predicted;
                         }
                     }
                     entry.push_sample(seconds);
@@ -773,12 +784,18 @@ impl History {
                 }
                 entry.last_seen = run_number;
             }
+            backtest_actual += file_actual;
+            for (error, predicted) in file_backtest_error.iter_mut().zip(file_predicted) {
+                *error += (predicted - file_actual).abs();
+            }
         }
         self.test_count += report.added;
         // A run whose known tests all took 0 s has nothing to weigh errors against.
         if backtest_actual > 0.0 {
             self.backtest
                 .fold(backtest_error.map(|error| error / backtest_actual));
+            self.file_backtest
+                .fold(file_backtest_error.map(|error| error / backtest_actual));
         }
 
         report.dropped = self.apply_retention(retention);
@@ -835,14 +852,24 @@ impl History {
         self.entry(id).map(|&entry| TestView { entry, predictor })
     }
 
-    /// The predictor estimates use: the one with the lowest backtest error.
+    /// The predictor for single tests: the one with the lowest backtest error per test.
     pub fn predictor(&self) -> Predictor {
         self.backtest.chosen()
     }
 
-    /// How well each predictor did on the recorded runs.
+    /// The predictor for whole files: the one with the lowest backtest error on file totals.
+    pub fn file_predictor(&self) -> Predictor {
+        self.file_backtest.chosen()
+    }
+
+    /// How well each predictor did on the recorded runs, test by test.
     pub fn backtest(&self) -> &Backtest {
         &self.backtest
+    }
+
+    /// How well each predictor did on the recorded runs, on file totals.
+    pub fn file_backtest(&self) -> &Backtest {
+        &self.file_backtest
     }
 
     /// The predicted duration of a timed entry, in seconds.
@@ -881,6 +908,7 @@ impl History {
         let mut timed: Vec<(u64, (&str, &str), u32)> = Vec::new();
         let mut flaky: Vec<(usize, (&str, &str), RecentOutcomes)> = Vec::new();
         let mut total: u64 = 0;
+        let file_predictor = self.file_predictor();
         for (file, tests) in &self.files {
             let setup = tests.setup.map_or(0, |s| to_micros(s.seconds));
             let mut file_total = setup;
@@ -888,7 +916,7 @@ impl History {
                 let id = (&**file, &**rest);
                 if entry.samples > 0 {
                     let micros = to_micros(self.predict(entry));
-                    file_total += micros;
+                    file_total += to_micros(entry.predict(file_predictor));
                     timed.push((micros, id, entry.samples));
                 }
                 if entry.recent.is_flaky() {
@@ -937,6 +965,7 @@ impl History {
         Summary {
             runs: self.runs,
             predictor: PredictorSummary::from(&self.backtest),
+            file_predictor: PredictorSummary::from(&self.file_backtest),
             tests: self.test_count,
             files: self.files.len(),
             total_seconds: total as f64 / 1e6,

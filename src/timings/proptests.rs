@@ -101,6 +101,10 @@ proptest! {
         let chosen = history.predictor();
         prop_assert!(Predictor::ALL.iter().all(|&p| backtest.error(chosen) <= backtest.error(p)));
         prop_assert!(Predictor::ALL.iter().all(|&p| backtest.error(p) >= 0.0));
+        let files = history.file_backtest();
+        let file_chosen = history.file_predictor();
+        prop_assert!(Predictor::ALL.iter().all(|&p| files.error(file_chosen) <= files.error(p)));
+        prop_assert_eq!(files.runs(), backtest.runs());
         for (id, test) in history.iter() {
             let Some(seconds) = test.seconds() else { continue };
             let latest: Vec<f64> = test.latest().collect();

@@ -320,7 +320,9 @@ fn write_document(history: &History, out: &mut String) -> fmt::Result {
         write_json_str(out, column)?;
     }
     out.push_str("],\n");
-    write_backtest(&history.backtest, out)?;
+    write_backtest("backtest", &history.backtest, out)?;
+    out.push_str(",\n");
+    write_backtest("file_backtest", &history.file_backtest, out)?;
     out.push_str(",\n\"recent_runs\":[");
     for (i, digest) in history.recent_runs.iter().enumerate() {
         out.push_str(if i > 0 { ",\n\"" } else { "\n\"" });
@@ -366,12 +368,12 @@ fn write_document(history: &History, out: &mut String) -> fmt::Result {
     Ok(())
 }
 
-/// Writes `"backtest":{…}`: the runs backtested, each predictor's error and, for a human
-/// reader, the predictor chosen (checked against the errors when decoding).
-fn write_backtest(backtest: &Backtest, out: &mut String) -> fmt::Result {
+/// Writes `"key":{…}`: the runs backtested, each predictor's error and, for a human reader,
+/// the predictor chosen (checked against the errors when decoding).
+fn write_backtest(key: &str, backtest: &Backtest, out: &mut String) -> fmt::Result {
     write!(
         out,
-        "\"backtest\":{{\"runs\":{},\"chosen\":\"{}\",\"errors\":{{",
+        "\"{key}\":{{\"runs\":{},\"chosen\":\"{}\",\"errors\":{{",
         backtest.runs(),
         backtest.chosen()
     )?;
@@ -459,6 +461,7 @@ impl<'de> Visitor<'de> for DocumentVisitor {
                 "test_count" => declared_count = Some(map.next_value::<usize>()?),
                 "recent_runs" => history.recent_runs = map.next_value_seed(RecentRunsSeed)?,
                 "backtest" => history.backtest = backtest(&map.next_value()?)?,
+                "file_backtest" => history.file_backtest = backtest(&map.next_value()?)?,
                 "files" => map.next_value_seed(FilesSeed {
                     history: &mut history,
                 })?,
