@@ -26,7 +26,7 @@ use super::History;
 use super::hash::IdMap;
 use super::history::{
     Backtest, FileTests, Predictor, RECENT_SAMPLES, REMEMBERED_RUNS, RecentOutcomes, Smoothed,
-    TestEntry, narrow, round_micros, widen,
+    TestEntry, narrow, round_micros, to_micros,
 };
 
 /// The format version this rxdist writes and reads.
@@ -358,7 +358,7 @@ fn write_document(history: &History, out: &mut String) -> fmt::Result {
                 if i > 0 {
                     out.push(',');
                 }
-                write!(out, "{}", widen(sample))?;
+                write!(out, "{}", to_micros(f64::from(sample)))?;
             }
             out.push_str("]]");
         }
@@ -764,20 +764,23 @@ impl<'de> de::Deserialize<'de> for Latest {
         impl<'de> Visitor<'de> for LatestVisitor {
             type Value = Latest;
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                write!(f, "a list of at most {RECENT_SAMPLES} durations")
+                write!(
+                    f,
+                    "a list of at most {RECENT_SAMPLES} durations in microseconds"
+                )
             }
             fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Latest, A::Error> {
                 let mut latest = Latest {
                     values: [0.0; RECENT_SAMPLES],
                     len: 0,
                 };
-                while let Some(value) = seq.next_element::<f64>()? {
+                while let Some(micros) = seq.next_element::<u64>()? {
                     let slot = latest.values.get_mut(latest.len).ok_or_else(|| {
                         de::Error::custom(format_args!(
                             "more than {RECENT_SAMPLES} latest durations"
                         ))
                     })?;
-                    *slot = narrow(seconds(value)?);
+                    *slot = narrow(micros as f64 / 1e6);
                     latest.len += 1;
                 }
                 Ok(latest)
@@ -871,7 +874,7 @@ mod tests {
             "{text}"
         );
         assert!(
-            text.contains(r#"["::b",0.625,2,2,"fp",[0.75,0.5]]"#),
+            text.contains(r#"["::b",0.625,2,2,"fp",[750000,500000]]"#),
             "{text}"
         );
         assert!(
@@ -1004,9 +1007,9 @@ mod tests {
             ),
             (
                 &format!(
-                    r#"{good_head}"files":{{"a.py":{{"tests":[["::x",1,9,1,"p",[1,1,1,1,1,1]]]}}}}}}"#
+                    r#"{good_head}"files":{{"a.py":{{"tests":[["::x",1,9,1,"p",[1,1,1,1]]]}}}}}}"#
                 ),
-                "more than 5 latest",
+                "more than 3 latest",
             ),
             (
                 &format!(
