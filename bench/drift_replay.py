@@ -117,10 +117,22 @@ def p90(values: list[float]) -> float:
     return ordered[min(len(ordered) - 1, int(0.9 * (len(ordered) - 1) + 0.5))]
 
 
+def default_data() -> Path:
+    for parent in ROOT.parents:
+        candidate = parent / "shared/bench-data"
+        if candidate.is_dir():
+            return candidate
+    return ROOT.parent / "shared/bench-data"
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rxdist", type=Path, default=ROOT / "target/release/rxdist")
-    parser.add_argument("--data", type=Path, default=ROOT.parent / "shared/bench-data")
+    parser.add_argument(
+        "--data", type=Path, default=default_data(),
+        help="the bench-data directory (default: shared/bench-data beside the checkout, or "
+        "beside one of its parents, as for a git worktree)",
+    )
     parser.add_argument("--only", choices=sorted(DATASETS))
     parser.add_argument(
         "--history", choices=("cumulative", "latest", "both"), default="cumulative",

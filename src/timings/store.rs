@@ -36,7 +36,8 @@ pub const FORMAT_VERSION: u16 = 1;
 /// about 70 MB, so this leaves room for thirty times that while stopping a zstd bomb.
 pub const MAX_DECOMPRESSED_BYTES: u64 = 2 << 30;
 
-/// The columns of a test row, as listed in the document for a human reader.
+/// The columns of a test row, as listed in the document for a human reader. `latest` holds the
+/// last few durations, newest first, in whole microseconds.
 pub const TEST_COLUMNS: [&str; 6] = [
     "id_suffix",
     "seconds",
