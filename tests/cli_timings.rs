@@ -36,6 +36,11 @@ fn recording_creates_the_history_and_show_summarises_it() {
     let summary = show_json(&history);
     assert_eq!(summary["runs"], 1);
     assert_eq!(summary["tests"], 33);
+    // One run: nothing to backtest, so the default predictor.
+    assert_eq!(summary["predictor"]["chosen"], "median");
+    assert_eq!(summary["predictor"]["backtested_runs"], 0);
+    assert_eq!(summary["predictor"]["errors"][2]["predictor"], "latest");
+    assert_eq!(summary["file_predictor"]["chosen"], "median");
 
     let text = rxdist()
         .args(["timings", "show", "--history"])
@@ -49,6 +54,12 @@ fn recording_creates_the_history_and_show_summarises_it() {
         text.stdout
     );
     assert!(text.stdout.contains("sha256"), "{}", text.stdout);
+    assert!(
+        text.stdout
+            .contains("predictor by test: median (not backtested yet: no test was timed twice)"),
+        "{}",
+        text.stdout
+    );
 }
 
 #[test]
@@ -306,4 +317,38 @@ fn compressed_reports_are_read() {
     let history = dir.path().join("history.zst");
     record(&history, &[&input], &[]).success();
     assert_eq!(show_json(&history)["tests"], 33);
+}
+
+#[test]
+fn show_names_the_backtested_predictor_once_a_test_was_timed_twice() {
+    let dir = tempfile::tempdir().unwrap();
+    let history = dir.path().join("history.zst");
+    for run in ["run-1.xml", "run-2.xml"] {
+        record(&history, &[&root().join("examples/reports").join(run)], &[]).success();
+    }
+    let summary = show_json(&history);
+    assert_eq!(summary["predictor"]["backtested_runs"], 1);
+    let errors = summary["predictor"]["errors"].as_array().unwrap();
+    let chosen = &summary["predictor"]["chosen"];
+    let lowest = errors
+        .iter()
+        .map(|e| e["error"].as_f64().unwrap())
+        .fold(f64::INFINITY, f64::min);
+    let chosen_error = errors.iter().find(|e| &e["predictor"] == chosen).unwrap();
+    assert!(
+        chosen_error["error"].as_f64().unwrap() <= lowest,
+        "{summary}"
+    );
+
+    let text = rxdist()
+        .args(["timings", "show", "--history"])
+        .args([history.as_os_str()])
+        .run()
+        .success();
+    assert!(
+        text.stdout.contains("(backtest error over 1 runs: median ")
+            && text.stdout.contains("predictor by file: "),
+        "{}",
+        text.stdout
+    );
 }

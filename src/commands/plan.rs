@@ -10,7 +10,7 @@ use super::{diagnostics, inputs, render};
 use crate::cli::PlanFormat;
 use crate::error::{Completion, Error};
 use crate::identity::file_key;
-use crate::plan::{self, Plan, PlanRequest, PlanTest, Unreachable};
+use crate::plan::{self, Granularity, Plan, PlanRequest, PlanTest, Unreachable};
 use crate::settings::{PlanSettings, Total};
 use crate::timings::hash::IdSet;
 use crate::timings::{Estimate, EstimateSource, Estimator, History};
@@ -115,7 +115,12 @@ fn request(
     settings: &PlanSettings,
 ) -> Result<PlanRequest, Error> {
     let groups = keep_together_set(&settings.keep_together)?;
-    let estimator = Estimator::new(history);
+    // Plans that keep files together are balanced on file totals, so they predict with the
+    // predictor that did best on file totals.
+    let estimator = match settings.granularity {
+        Granularity::Test => Estimator::new(history),
+        Granularity::File | Granularity::Auto => Estimator::for_files(history),
+    };
     let mut by_source = BTreeMap::<&str, usize>::new();
     let count = ids.len();
     // Estimating is a pair of hash lookups per test: for a million tests worth both cores.

@@ -197,6 +197,31 @@ pub fn summary_text(summary: &Summary, path: &Path, digest: &str) -> String {
         "total     {} (estimated, one worker)",
         human(micros(summary.total_seconds))
     );
+    for (scope, predictor) in [
+        ("by test", &summary.predictor),
+        ("by file", &summary.file_predictor),
+    ] {
+        if predictor.backtested_runs == 0 {
+            let _ = writeln!(
+                out,
+                "predictor {scope}: {} (not backtested yet: no test was timed twice)",
+                predictor.chosen
+            );
+        } else {
+            let errors: Vec<String> = predictor
+                .errors
+                .iter()
+                .map(|e| format!("{} {:.1}%", e.predictor, e.error * 100.0))
+                .collect();
+            let _ = writeln!(
+                out,
+                "predictor {scope}: {} (backtest error over {} runs: {})",
+                predictor.chosen,
+                predictor.backtested_runs,
+                errors.join(", ")
+            );
+        }
+    }
     if !summary.slowest_tests.is_empty() {
         let _ = writeln!(out, "\nslowest tests{:>8}  samples", "");
         for test in &summary.slowest_tests {

@@ -1,14 +1,21 @@
 //! Estimating durations for known and unknown tests.
 //!
-//! A test the history has timed is estimated by its own smoothed duration. A new test is
-//! assumed to be typical of its neighbours: first its file, then the nearest directory above
-//! it that has timed tests, then the whole history. Medians rather than means, because one
-//! pathological test should not make every new neighbour look slow. All statistics are
-//! computed once in [`Estimator::new`] so that estimating is one or two hash lookups.
+//! A test the history has timed is estimated by the history's backtested predictor (see
+//! [`super::Predictor`]): the per-test choice for plans of single tests, the per-file choice
+//! for plans that keep files together. A new test is assumed to be typical of its neighbours,
+//! by empirical-Bayes shrinkage down the tree: the whole history's mean, pulled towards each
+//! directory's mean on the way down to the test's file, then towards the file's mean, each
+//! step weighing a group's own mean by how many tests it has against a prior strength measured
+//! on the history (see [`prior_strength`]). A file of many tests speaks for itself; a file of
+//! one new test mostly inherits its directory's typical duration. Means rather than medians:
+//! durations are long-tailed, and a median underestimates what a new test costs on average,
+//! which is what a shard's total adds up. All statistics are computed once in
+//! [`Estimator::new`], so that estimating a known test is one hash lookup and a new one a
+//! lookup per directory level.
 
-use super::History;
 use super::hash::IdMap;
-use super::history::{median_micros, split_id, to_micros};
+use super::history::{split_id, to_micros};
+use super::{History, Predictor};
 
 /// No estimate is below this: a zero-cost test would be free to pile onto any shard, and below
 /// a millisecond the difference does not matter for balancing.
@@ -43,15 +50,101 @@ pub struct Estimate {
     pub source: EstimateSource,
 }
 
+/// The prior strength used when the history cannot measure one (no file or directory has two
+/// timed tests, so there is no spread within a group to compare with): a group's own mean and
+/// its parent's estimate then weigh the same once the group has one test.
+const FALLBACK_PRIOR_STRENGTH: f64 = 1.0;
+
+/// The sum, sum of squares and count of the estimates of a group of timed tests, in
+/// microseconds. Integers, so that totals do not depend on the order tests are visited in.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord)]
+struct Group {
+    sum: u64,
+    squares: u128,
+    count: u64,
+}
+
+impl Group {
+    fn push(&mut self, micros: u64) {
+        self.sum = self.sum.saturating_add(micros);
+        self.squares = self
+            .squares
+            .saturating_add(u128::from(micros) * u128::from(micros));
+        self.count += 1;
+    }
+
+    fn add(&mut self, other: Group) {
+        self.sum = self.sum.saturating_add(other.sum);
+        self.squares = self.squares.saturating_add(other.squares);
+        self.count += other.count;
+    }
+
+    fn mean(self) -> f64 {
+        self.sum as f64 / self.count as f64
+    }
+
+    /// The group's mean pulled towards `parent` as if the parent contributed `strength`
+    /// tests of its own (an infinite strength gives the parent).
+    fn shrink(self, parent: f64, strength: f64) -> f64 {
+        if strength.is_infinite() {
+            parent
+        } else {
+            (self.sum as f64 + strength * parent) / (self.count as f64 + strength)
+        }
+    }
+}
+
+/// How many tests' worth of weight a group's parent estimate gets, measured on the history as a
+/// one-way random-effects model (method of moments) over `groups`: the spread of durations
+/// within a group (`w`) against the spread of the true group means (`t`, the spread of the
+/// observed means less the part their sampling noise explains). `w / t` is the count at which
+/// a group's own mean is as trustworthy as what its neighbours say, the empirical-Bayes weight.
+/// Groups that differ by no more than noise give infinity (every new test gets its parent's
+/// estimate). `None` without two groups or a group of two.
+fn prior_strength(mut groups: Vec<Group>) -> Option<f64> {
+    // Float sums depend on their order: a fixed one keeps plans reproducible.
+    groups.sort_unstable();
+    let (mut within, mut within_df) = (0.0, 0.0);
+    let (mut means, mut mean_squares, mut inverse_counts, mut count) = (0.0, 0.0, 0.0, 0.0);
+    for group in groups {
+        let mean = group.mean();
+        // Sum of squared deviations from the mean: squares - sum^2 / count, exact in integers.
+        let deviations = group.squares.saturating_sub(
+            u128::from(group.sum) * u128::from(group.sum) / u128::from(group.count),
+        );
+        within += deviations as f64;
+        within_df += (group.count - 1) as f64;
+        means += mean;
+        mean_squares += mean * mean;
+        inverse_counts += 1.0 / group.count as f64;
+        count += 1.0;
+    }
+    if within_df < 1.0 || count < 2.0 {
+        return None;
+    }
+    let within = within / within_df;
+    let observed = (mean_squares - means * means / count) / (count - 1.0);
+    let between = observed - within * inverse_counts / count;
+    Some(if between > 0.0 {
+        within / between
+    } else {
+        f64::INFINITY
+    })
+}
+
 /// Answers duration questions from a history.
 pub struct Estimator<'h> {
     history: &'h History,
-    /// Median test estimate per file key.
-    files: IdMap<&'h str, u64>,
-    /// Median test estimate per directory, over every test below it at any depth.
-    directories: IdMap<&'h str, u64>,
-    /// Median test estimate over the whole history; `None` when nothing was ever timed.
-    global: Option<u64>,
+    /// Timed tests per file key.
+    files: IdMap<&'h str, Group>,
+    /// Timed tests per directory, over every test below it at any depth.
+    directories: IdMap<&'h str, Group>,
+    /// Every timed test; `None` when nothing was ever timed.
+    global: Option<Group>,
+    /// How many tests' worth of weight a parent estimate gets.
+    strength: f64,
+    /// How known tests are predicted.
+    predictor: Predictor,
 }
 
 /// The directories above a file key, nearest first: `a/b/c.py` gives `a/b`, then `a`.
@@ -66,44 +159,57 @@ fn ancestors(file: &str) -> impl Iterator<Item = &str> {
 }
 
 impl<'h> Estimator<'h> {
-    /// Builds the estimator (precomputes file and directory statistics).
+    /// Builds the estimator for planning single tests: known tests are predicted with the
+    /// history's per-test predictor.
     pub fn new(history: &'h History) -> Self {
-        let mut files: IdMap<&'h str, u64> = IdMap::default();
-        let mut per_directory: IdMap<&'h str, Vec<u64>> = IdMap::default();
-        let mut all: Vec<u64> = Vec::with_capacity(history.len());
-        let mut values: Vec<u64> = Vec::new();
+        Estimator::with_predictor(history, history.predictor())
+    }
+
+    /// Builds the estimator for planning whole files: known tests are predicted with the
+    /// predictor that did best on file totals.
+    pub fn for_files(history: &'h History) -> Self {
+        Estimator::with_predictor(history, history.file_predictor())
+    }
+
+    /// Builds the estimator (precomputes file and directory statistics), predicting known
+    /// tests with `predictor`.
+    pub fn with_predictor(history: &'h History, predictor: Predictor) -> Self {
+        let mut files: IdMap<&'h str, Group> = IdMap::default();
+        let mut directories: IdMap<&'h str, Group> = IdMap::default();
+        let mut all = Group::default();
         for (file, tests) in &history.files {
-            values.clear();
-            values.extend(
-                tests
-                    .tests
-                    .values()
-                    .filter(|entry| entry.samples > 0)
-                    .map(|entry| to_micros(entry.seconds)),
-            );
-            if values.is_empty() {
+            let mut group = Group::default();
+            for entry in tests.tests.values().filter(|entry| entry.samples > 0) {
+                group.push(to_micros(entry.predict(predictor)));
+            }
+            if group.count == 0 {
                 continue;
             }
             for dir in ancestors(file) {
-                per_directory
-                    .entry(dir)
-                    .or_default()
-                    .extend_from_slice(&values);
+                directories.entry(dir).or_default().add(group);
             }
-            all.extend_from_slice(&values);
-            if let Some(median) = median_micros(&mut values) {
-                files.insert(file, median);
-            }
+            all.add(group);
+            files.insert(file, group);
         }
-        let directories = per_directory
-            .into_iter()
-            .filter_map(|(dir, mut values)| Some((dir, median_micros(&mut values)?)))
-            .collect();
+        // Measured where tests repeat: within files, or, when every file is a single test
+        // (suites timed per file), within the directories holding the files.
+        let strength = prior_strength(files.values().copied().collect())
+            .or_else(|| {
+                let mut parents: IdMap<&str, Group> = IdMap::default();
+                for (file, group) in &files {
+                    let parent = file.rsplit_once('/').map_or("", |(dir, _)| dir);
+                    parents.entry(parent).or_default().add(*group);
+                }
+                prior_strength(parents.into_values().collect())
+            })
+            .unwrap_or(FALLBACK_PRIOR_STRENGTH);
         Estimator {
             history,
             files,
             directories,
-            global: median_micros(&mut all),
+            global: (all.count > 0).then_some(all),
+            strength,
+            predictor,
         }
     }
 
@@ -126,15 +232,27 @@ impl<'h> Estimator<'h> {
             .get(file)
             .and_then(|tests| tests.tests.get(rest));
         if let Some(entry) = known.filter(|entry| entry.samples > 0) {
-            return derived(to_micros(entry.seconds), EstimateSource::Known);
+            return derived(
+                to_micros(entry.predict(self.predictor)),
+                EstimateSource::Known,
+            );
         }
-        if let Some(&micros) = self.files.get(file) {
-            return derived(micros, EstimateSource::File);
+        // From the whole history down to the file, each group's mean is pulled towards its
+        // parent's estimate, the more the fewer tests the group has.
+        let mut micros = global.mean();
+        let mut source = EstimateSource::Global;
+        let dirs: Vec<&str> = ancestors(file).collect();
+        for dir in dirs.into_iter().rev() {
+            if let Some(group) = self.directories.get(dir) {
+                micros = group.shrink(micros, self.strength);
+                source = EstimateSource::Directory;
+            }
         }
-        if let Some(micros) = ancestors(file).find_map(|dir| self.directories.get(dir)) {
-            return derived(*micros, EstimateSource::Directory);
+        if let Some(group) = self.files.get(file) {
+            micros = group.shrink(micros, self.strength);
+            source = EstimateSource::File;
         }
-        derived(global, EstimateSource::Global)
+        derived(micros.round() as u64, source)
     }
 
     /// The fixed setup cost of a file key, in microseconds (0 when unknown).
@@ -193,7 +311,7 @@ mod tests {
     }
 
     #[test]
-    fn unknown_tests_fall_back_to_file_then_directory_then_global() {
+    fn unknown_tests_are_shrunk_from_global_through_directories_to_their_file() {
         let h = history(&[
             ("tests/unit/a.py::x", 1.0),
             ("tests/unit/a.py::y", 3.0),
@@ -202,32 +320,89 @@ mod tests {
             ("other.py::v", 0.5),
         ]);
         let e = Estimator::new(&h);
+        // Measured on the files: only a.py has a spread (1 s vs 3 s), the file means (2, 10,
+        // 20, 0.5 s) differ far more, so a group's own mean gets most of the weight.
+        let k = e.strength;
+        assert!(k > 0.0 && k < 0.1, "{k}");
+        let shrink = |sum: f64, count: f64, parent: f64| (sum + k * parent) / (count + k);
+        let micros = |seconds: f64| (seconds * 1e6).round() as u64;
+        let global = 34.5 / 5.0;
+        let tests = shrink(34.0, 4.0, global);
+        let unit = shrink(14.0, 3.0, tests);
         assert_eq!(
             estimate(&e, "tests/unit/a.py::y"),
             (3_000_000, EstimateSource::Known)
         );
         assert_eq!(
             estimate(&e, "tests/unit/a.py::new"),
-            (2_000_000, EstimateSource::File)
+            (micros(shrink(4.0, 2.0, unit)), EstimateSource::File)
         );
         assert_eq!(
             estimate(&e, "tests/unit/new.py::t"),
-            (3_000_000, EstimateSource::Directory)
+            (micros(unit), EstimateSource::Directory)
         );
-        // The nearest ancestor with data: tests/e2e (via deep/), not tests.
+        // Every directory with data on the way down counts: tests, then tests/e2e.
         assert_eq!(
             estimate(&e, "tests/e2e/new.py::t"),
-            (20_000_000, EstimateSource::Directory)
+            (micros(shrink(20.0, 1.0, tests)), EstimateSource::Directory)
         );
         assert_eq!(
             estimate(&e, "tests/new/n.py::t"),
-            (6_500_000, EstimateSource::Directory)
+            (micros(tests), EstimateSource::Directory)
         );
         assert_eq!(
             estimate(&e, "elsewhere/n.py::t"),
-            (3_000_000, EstimateSource::Global)
+            (micros(global), EstimateSource::Global)
         );
-        assert_eq!(estimate(&e, "n.py"), (3_000_000, EstimateSource::Global));
+        assert_eq!(
+            estimate(&e, "n.py"),
+            (micros(global), EstimateSource::Global)
+        );
+    }
+
+    fn group(values: &[u64]) -> Group {
+        let mut group = Group::default();
+        for &value in values {
+            group.push(value);
+        }
+        group
+    }
+
+    #[test]
+    fn prior_strength_weighs_spread_within_groups_against_spread_between_them() {
+        // Within: (2 + 2) / 2 = 2. Between: the means 2 and 6 vary by 8, of which 2 * 1/2 is
+        // sampling noise, so 7. Strength 2/7.
+        let strength = prior_strength(vec![group(&[1, 3]), group(&[5, 7])]).expect("measurable");
+        assert!((strength - 2.0 / 7.0).abs() < 1e-12, "{strength}");
+        // Groups no more different than noise: always take the parent.
+        assert_eq!(
+            prior_strength(vec![group(&[1, 3]), group(&[3, 1])]),
+            Some(f64::INFINITY)
+        );
+        assert!((group(&[4, 8]).shrink(10.0, f64::INFINITY) - 10.0).abs() < 1e-12);
+        // (4 + 8 + 2 * 10) / (2 + 2)
+        assert!((group(&[4, 8]).shrink(10.0, 2.0) - 8.0).abs() < 1e-12);
+        // Nothing to measure without a group of two, or with one group.
+        assert_eq!(prior_strength(vec![group(&[1]), group(&[5])]), None);
+        assert_eq!(prior_strength(vec![group(&[1, 3])]), None);
+    }
+
+    #[test]
+    fn suites_timed_per_file_measure_the_prior_in_directories() {
+        let h = history(&[
+            ("spec/a/one_spec.rb", 1.0),
+            ("spec/a/two_spec.rb", 3.0),
+            ("spec/b/three_spec.rb", 5.0),
+            ("spec/b/four_spec.rb", 7.0),
+        ]);
+        let e = Estimator::new(&h);
+        assert!((e.strength - 2.0 / 7.0).abs() < 1e-12, "{}", e.strength);
+        let h = history(&[("spec/a/one_spec.rb", 1.0), ("spec/b/two_spec.rb", 3.0)]);
+        let strength = Estimator::new(&h).strength;
+        assert!(
+            (strength - FALLBACK_PRIOR_STRENGTH).abs() < 1e-12,
+            "{strength}"
+        );
     }
 
     #[test]

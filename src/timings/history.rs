@@ -1,11 +1,21 @@
 //! The history model and recording.
 //!
-//! A [`History`] maps each test id to a smoothed duration estimate, its sample count, its last
-//! ten outcomes and the run it was last seen in, and each file key to the fixed setup cost its
-//! first test pays. [`History::record`] folds one run in: it is idempotent (a run already
-//! recorded is recognised by its digest), smooths with an exponentially weighted moving average,
-//! splits a file's setup cost off its first test when the run's order is known, and forgets
-//! tests that have not been seen for a while. Everything here is pure: no clock, no files.
+//! A [`History`] maps each test id to a smoothed duration, its last few raw durations, its
+//! sample count, its last ten outcomes and the run it was last seen in, and each file key to the
+//! fixed setup cost its first test pays. [`History::record`] folds one run in: it is idempotent
+//! (a run already recorded is recognised by its digest), splits a file's setup cost off its
+//! first test when the run's order is known, and forgets tests that have not been seen for a
+//! while.
+//!
+//! Which summary of a test's past predicts its next duration best depends on the suite: a
+//! suite re-measured on every run is noisy and wants a robust median of recent samples, one
+//! whose timings drift between measurement campaigns wants the latest sample. So before a run
+//! is folded in, every [`Predictor`] is scored on how well it would have predicted that run
+//! (a backtest), and the history predicts with the one whose running error is lowest. It is
+//! scored twice: per test, and per file on the sums of a file's tests. Noise that averages out
+//! over a file's tests favours the median per test, while a file whose tests drift together
+//! favours the latest sample; plans that keep files together use the per-file choice.
+//! Everything here is pure: no clock, no files.
 
 use std::collections::VecDeque;
 use std::fmt;
@@ -26,6 +36,12 @@ pub const REMEMBERED_RUNS: usize = 64;
 /// The smallest smoothing weight: the newest sample always moves the estimate by at least 30%,
 /// so a test that got slower is noticed within a few runs.
 const MIN_ALPHA: f64 = 0.3;
+
+/// How many raw durations a test keeps, newest first. Three lets the median ignore a one-off
+/// outlier (a slow CI machine, a retry) while following a lasting change within two runs. Five
+/// predicted only slightly better (on onegov-cloud's history, weighted error 0.091 against
+/// 0.094) at two more numbers to store and parse per test.
+pub const RECENT_SAMPLES: usize = 3;
 
 /// A file's setup cost is only inferred when the run timed at least this many of its tests: with
 /// fewer there is no trustworthy "typical test" to compare the first one against.
@@ -68,6 +84,94 @@ pub enum RunOrder {
     Execution,
     /// The order means nothing: no setup cost is inferred.
     Unknown,
+}
+
+/// A way of predicting a test's next duration from its past ones.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Predictor {
+    /// The median of the last [`RECENT_SAMPLES`] durations: robust to one-off outliers.
+    Median,
+    /// The exponentially weighted moving average (the newest sample weighs at least 30%).
+    Ewma,
+    /// The latest duration: best when timings shift between measurement campaigns.
+    Latest,
+}
+
+impl Predictor {
+    /// Every predictor; on equal backtest errors the earlier one is chosen, so a history with
+    /// no evidence yet predicts with the robust median.
+    pub const ALL: [Predictor; 3] = [Predictor::Median, Predictor::Ewma, Predictor::Latest];
+
+    /// The lowercase name used in the history file and in `timings show`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Predictor::Median => "median",
+            Predictor::Ewma => "ewma",
+            Predictor::Latest => "latest",
+        }
+    }
+
+    /// The predictor called `name`.
+    pub fn from_name(name: &str) -> Option<Predictor> {
+        Predictor::ALL.into_iter().find(|p| p.name() == name)
+    }
+
+    fn index(self) -> usize {
+        self as usize
+    }
+}
+
+impl fmt::Display for Predictor {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// How well each [`Predictor`] would have predicted the recorded runs.
+///
+/// A backtest error is the duration-weighted mean absolute error over the tests a run timed
+/// that the history already had timed: `sum |predicted - actual| / sum actual`. Errors are
+/// smoothed across runs like durations are, so the choice follows a suite whose character
+/// changes.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Backtest {
+    /// How many runs were backtested.
+    pub(super) runs: u32,
+    /// The smoothed error of each predictor, in the order of [`Predictor::ALL`], rounded to
+    /// millionths.
+    pub(super) errors: [f64; Predictor::ALL.len()],
+}
+
+impl Backtest {
+    /// The predictor with the lowest smoothed error (the first of [`Predictor::ALL`] on ties).
+    pub fn chosen(&self) -> Predictor {
+        let mut best = Predictor::ALL[0];
+        for predictor in Predictor::ALL {
+            if self.errors[predictor.index()] < self.errors[best.index()] {
+                best = predictor;
+            }
+        }
+        best
+    }
+
+    /// How many runs were backtested.
+    pub fn runs(&self) -> u32 {
+        self.runs
+    }
+
+    /// The smoothed backtest error of `predictor` (0 before any backtest).
+    pub fn error(&self, predictor: Predictor) -> f64 {
+        self.errors[predictor.index()]
+    }
+
+    /// Folds one run's errors in (`errors` in the order of [`Predictor::ALL`]).
+    fn fold(&mut self, errors: [f64; Predictor::ALL.len()]) {
+        self.runs = self.runs.saturating_add(1);
+        for (smoothed, error) in self.errors.iter_mut().zip(errors) {
+            *smoothed = smooth(*smoothed, error, self.runs);
+        }
+    }
 }
 
 /// What [`History::record`] did.
@@ -179,11 +283,15 @@ impl fmt::Debug for RecentOutcomes {
     }
 }
 
-/// What the history knows about one test. 24 bytes: it is stored a million times.
+/// What the history knows about one test. 40 bytes: it is stored a million times.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub(super) struct TestEntry {
     /// Smoothed duration in seconds, rounded to microseconds; meaningless when `samples == 0`.
     pub(super) seconds: f64,
+    /// The last durations in seconds, newest first; the first `min(samples, RECENT_SAMPLES)`
+    /// are meaningful, the rest 0. Each is a microsecond-rounded value narrowed to `f32` (see
+    /// [`narrow`]): relative precision 1e-7 is plenty and halves the memory.
+    pub(super) latest: [f32; RECENT_SAMPLES],
     /// The run number this test was last observed in.
     pub(super) last_seen: u64,
     /// How many timed observations went into `seconds`.
@@ -201,16 +309,75 @@ pub(super) struct Smoothed {
     pub(super) samples: u32,
 }
 
+impl TestEntry {
+    /// How many of `latest` are meaningful.
+    pub(super) fn kept(&self) -> usize {
+        (self.samples as usize).min(RECENT_SAMPLES)
+    }
+
+    /// The predicted next duration in seconds; meaningless when `samples == 0`.
+    pub(super) fn predict(&self, predictor: Predictor) -> f64 {
+        let kept = self.kept();
+        if kept == 0 {
+            return self.seconds;
+        }
+        match predictor {
+            Predictor::Ewma => self.seconds,
+            Predictor::Latest => widen(self.latest[0]),
+            Predictor::Median => {
+                let mut values = self.latest;
+                let values = &mut values[..kept];
+                values.sort_unstable_by(f32::total_cmp);
+                let upper = widen(values[kept / 2]);
+                if kept % 2 == 1 {
+                    upper
+                } else {
+                    round_micros(f64::midpoint(widen(values[kept / 2 - 1]), upper))
+                }
+            }
+        }
+    }
+
+    /// Folds a timed sample in.
+    fn push_sample(&mut self, seconds: f64) {
+        self.samples = self.samples.saturating_add(1);
+        self.seconds = smooth(self.seconds, seconds, self.samples);
+        self.latest.copy_within(..RECENT_SAMPLES - 1, 1);
+        self.latest[0] = narrow(seconds);
+    }
+}
+
+/// A duration in seconds as kept in [`TestEntry::latest`]: rounded to microseconds, then the
+/// nearest `f32`. Writing such a value rounded to microseconds and narrowing it again gives the
+/// same `f32` (below 16 s an `f32` step is under a microsecond, above it the rounding moves
+/// the value by less than half a step), so the store round trip is exact.
+pub(super) fn narrow(seconds: f64) -> f32 {
+    round_micros(seconds) as f32
+}
+
+/// A kept duration back in seconds, rounded to microseconds like every other duration.
+pub(super) fn widen(seconds: f32) -> f64 {
+    round_micros(f64::from(seconds))
+}
+
 /// A read-only view of one test in the history.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct TestView {
     entry: TestEntry,
+    predictor: Predictor,
 }
 
 impl TestView {
-    /// The smoothed duration in seconds, or `None` when the test was never timed.
+    /// The predicted duration in seconds (by the history's chosen [`Predictor`]), or `None`
+    /// when the test was never timed.
     pub fn seconds(&self) -> Option<f64> {
-        (self.entry.samples > 0).then_some(self.entry.seconds)
+        (self.entry.samples > 0).then(|| self.entry.predict(self.predictor))
+    }
+
+    /// The last durations in seconds, newest first (at most [`RECENT_SAMPLES`]).
+    pub fn latest(&self) -> impl ExactSizeIterator<Item = f64> {
+        let latest = self.entry.latest;
+        (0..self.entry.kept()).map(move |i| widen(latest[i]))
     }
 
     /// How many timed observations the estimate is based on.
@@ -234,7 +401,7 @@ impl TestView {
 pub struct TestSummary {
     /// The test id.
     pub id: String,
-    /// The smoothed duration in seconds.
+    /// The predicted duration in seconds.
     pub seconds: f64,
     /// How many samples the estimate is based on.
     pub samples: u32,
@@ -262,11 +429,58 @@ pub struct FlakySummary {
     pub recent: String,
 }
 
+/// The predictor part of a [`Summary`].
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PredictorSummary {
+    /// The predictor chosen.
+    pub chosen: Predictor,
+    /// How many runs it was chosen on.
+    pub backtested_runs: u32,
+    /// Each predictor's smoothed backtest error (duration-weighted mean absolute error
+    /// relative to the actual durations), in the order of [`Predictor::ALL`].
+    pub errors: Vec<PredictorError>,
+}
+
+/// One predictor's backtest error in a [`PredictorSummary`].
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PredictorError {
+    /// The predictor.
+    pub predictor: Predictor,
+    /// Its smoothed error.
+    pub error: f64,
+}
+
+impl Default for PredictorSummary {
+    fn default() -> Self {
+        PredictorSummary::from(&Backtest::default())
+    }
+}
+
+impl From<&Backtest> for PredictorSummary {
+    fn from(backtest: &Backtest) -> Self {
+        PredictorSummary {
+            chosen: backtest.chosen(),
+            backtested_runs: backtest.runs,
+            errors: Predictor::ALL
+                .into_iter()
+                .map(|predictor| PredictorError {
+                    predictor,
+                    error: backtest.error(predictor),
+                })
+                .collect(),
+        }
+    }
+}
+
 /// A summary for `rxdist timings show`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Summary {
     /// How many runs were recorded.
     pub runs: u64,
+    /// How test durations are predicted, and why (scored per test).
+    pub predictor: PredictorSummary,
+    /// How file durations are predicted when files are planned whole (scored per file).
+    pub file_predictor: PredictorSummary,
     /// How many tests the history knows.
     pub tests: usize,
     /// How many distinct file keys those tests belong to.
@@ -308,6 +522,10 @@ pub struct History {
     pub(super) test_count: usize,
     /// Digests of the latest recorded runs, oldest first.
     pub(super) recent_runs: VecDeque<[u8; 32]>,
+    /// How well each predictor did on the recorded runs, test by test.
+    pub(super) backtest: Backtest,
+    /// How well each predictor did on the recorded runs, on each file's total.
+    pub(super) file_backtest: Backtest,
 }
 
 /// Splits an id into its file key and the rest (`""` or `"::…"`), exactly as
@@ -501,6 +719,11 @@ impl History {
         let run_number = self.runs;
 
         let mut report = RecordReport::default();
+        // Backtest: what each predictor would have said about the tests this run timed that
+        // were timed before, against what they took.
+        let mut backtest_error = [0.0; Predictor::ALL.len()];
+        let mut file_backtest_error = [0.0; Predictor::ALL.len()];
+        let mut backtest_actual = 0.0;
         for (file, indices) in group_by_file(&merged) {
             let tests = self.files.entry(file.into()).or_default();
             let setup = match order {
@@ -522,6 +745,8 @@ impl History {
                     },
                 });
             }
+            let mut file_predicted = [0.0; Predictor::ALL.len()];
+            let mut file_actual = 0.0;
             for (position, &index) in indices.iter().enumerate() {
                 let m = &merged[index];
                 let mut seconds = m.seconds;
@@ -538,6 +763,7 @@ impl History {
                     report.added += 1;
                     let fresh = TestEntry {
                         seconds: 0.0,
+                        latest: [0.0; RECENT_SAMPLES],
                         last_seen: run_number,
                         samples: 0,
                         recent: RecentOutcomes::EMPTY,
@@ -545,16 +771,34 @@ impl History {
                     tests.tests.entry(m.suffix.into()).or_insert(fresh)
                 };
                 if let Some(seconds) = seconds {
-                    entry.samples = entry.samples.saturating_add(1);
-                    entry.seconds = smooth(entry.seconds, seconds, entry.samples);
+                    if entry.samples > 0 {
+                        file_actual += seconds;
+                        for predictor in Predictor::ALL {
+                            let predicted = entry.predict(predictor);
+                            backtest_error[predictor.index()] += (predicted - seconds).abs();
+                            file_predicted[predictor.index()] += predicted;
+                        }
+                    }
+                    entry.push_sample(seconds);
                 }
                 if let Some(outcome) = m.outcome {
                     entry.recent.push(outcome);
                 }
                 entry.last_seen = run_number;
             }
+            backtest_actual += file_actual;
+            for (error, predicted) in file_backtest_error.iter_mut().zip(file_predicted) {
+                *error += (predicted - file_actual).abs();
+            }
         }
         self.test_count += report.added;
+        // A run whose known tests all took 0 s has nothing to weigh errors against.
+        if backtest_actual > 0.0 {
+            self.backtest
+                .fold(backtest_error.map(|error| error / backtest_actual));
+            self.file_backtest
+                .fold(file_backtest_error.map(|error| error / backtest_actual));
+        }
 
         report.dropped = self.apply_retention(retention);
         if self.recent_runs.len() == REMEMBERED_RUNS {
@@ -606,7 +850,33 @@ impl History {
 
     /// What the history knows about `id`.
     pub fn get(&self, id: &str) -> Option<TestView> {
-        self.entry(id).map(|&entry| TestView { entry })
+        let predictor = self.predictor();
+        self.entry(id).map(|&entry| TestView { entry, predictor })
+    }
+
+    /// The predictor for single tests: the one with the lowest backtest error per test.
+    pub fn predictor(&self) -> Predictor {
+        self.backtest.chosen()
+    }
+
+    /// The predictor for whole files: the one with the lowest backtest error on file totals.
+    pub fn file_predictor(&self) -> Predictor {
+        self.file_backtest.chosen()
+    }
+
+    /// How well each predictor did on the recorded runs, test by test.
+    pub fn backtest(&self) -> &Backtest {
+        &self.backtest
+    }
+
+    /// How well each predictor did on the recorded runs, on file totals.
+    pub fn file_backtest(&self) -> &Backtest {
+        &self.file_backtest
+    }
+
+    /// The predicted duration of a timed entry, in seconds.
+    pub(super) fn predict(&self, entry: &TestEntry) -> f64 {
+        entry.predict(self.backtest.chosen())
     }
 
     /// The smoothed setup cost of a file key in seconds, if it was ever inferred.
@@ -621,10 +891,11 @@ impl History {
 
     /// All tests with what is known about them, sorted by id.
     pub fn iter(&self) -> impl ExactSizeIterator<Item = (String, TestView)> {
+        let predictor = self.predictor();
         let mut tests: Vec<(String, TestView)> = Vec::with_capacity(self.test_count);
         for (file, tests_of_file) in &self.files {
             for (rest, &entry) in &tests_of_file.tests {
-                tests.push(([&**file, &**rest].concat(), TestView { entry }));
+                tests.push(([&**file, &**rest].concat(), TestView { entry, predictor }));
             }
         }
         tests.sort_unstable_by(|a, b| a.0.cmp(&b.0));
@@ -639,14 +910,15 @@ impl History {
         let mut timed: Vec<(u64, (&str, &str), u32)> = Vec::new();
         let mut flaky: Vec<(usize, (&str, &str), RecentOutcomes)> = Vec::new();
         let mut total: u64 = 0;
+        let file_predictor = self.file_predictor();
         for (file, tests) in &self.files {
             let setup = tests.setup.map_or(0, |s| to_micros(s.seconds));
             let mut file_total = setup;
             for (rest, entry) in &tests.tests {
                 let id = (&**file, &**rest);
                 if entry.samples > 0 {
-                    let micros = to_micros(entry.seconds);
-                    file_total += micros;
+                    let micros = to_micros(self.predict(entry));
+                    file_total += to_micros(entry.predict(file_predictor));
                     timed.push((micros, id, entry.samples));
                 }
                 if entry.recent.is_flaky() {
@@ -694,6 +966,8 @@ impl History {
 
         Summary {
             runs: self.runs,
+            predictor: PredictorSummary::from(&self.backtest),
+            file_predictor: PredictorSummary::from(&self.file_backtest),
             tests: self.test_count,
             files: self.files.len(),
             total_seconds: total as f64 / 1e6,
@@ -743,20 +1017,111 @@ mod tests {
     }
 
     #[test]
-    fn first_sample_sets_the_estimate_then_it_averages_then_weighs_the_newest_30_percent() {
+    fn first_sample_sets_the_average_then_it_averages_then_weighs_the_newest_30_percent() {
         let mut history = History::new();
         let mut seen = Vec::new();
         for (seconds, expected) in [(1.0, 1.0), (2.0, 1.5), (3.0, 2.0), (10.0, 4.4), (4.4, 4.4)] {
             history.record(&[timed("t.py::a", seconds)], keep());
-            let test = history.get("t.py::a").expect("recorded");
+            let entry = history.entry("t.py::a").expect("recorded");
             assert!(
-                (test.seconds().expect("timed") - expected).abs() < 1e-9,
+                (entry.predict(Predictor::Ewma) - expected).abs() < 1e-9,
                 "{seconds}"
             );
-            seen.push(test.samples());
+            seen.push(entry.samples);
         }
         assert_eq!(seen, [1, 2, 3, 4, 5]);
         assert_eq!(history.runs(), 5);
+    }
+
+    #[test]
+    fn the_last_three_samples_are_kept_newest_first_for_the_median_and_latest() {
+        let mut history = History::new();
+        let entry = |history: &History| *history.entry("t.py::a").expect("recorded");
+        history.record(&[timed("t.py::a", 4.0)], keep());
+        let one = entry(&history);
+        assert_eq!(
+            Predictor::ALL.map(|p| to_micros(one.predict(p))),
+            [4_000_000; 3],
+            "one sample: every predictor says it"
+        );
+        history.record(&[timed("t.py::a", 1.0)], keep());
+        // An even count takes the mean of the middle two.
+        assert_eq!(
+            to_micros(entry(&history).predict(Predictor::Median)),
+            2_500_000
+        );
+        for seconds in [9.0, 2.0, 3.0, 100.0] {
+            history.record(&[timed("t.py::a", seconds)], keep());
+        }
+        let view = history.get("t.py::a").expect("recorded");
+        assert_eq!(
+            view.latest().map(to_micros).collect::<Vec<_>>(),
+            [100_000_000, 3_000_000, 2_000_000]
+        );
+        let six = entry(&history);
+        assert_eq!(to_micros(six.predict(Predictor::Median)), 3_000_000);
+        assert_eq!(to_micros(six.predict(Predictor::Latest)), 100_000_000);
+        // Sub-second samples keep their microseconds through the f32 narrowing.
+        history.record(&[timed("t.py::a", 0.123_457)], keep());
+        assert_eq!(
+            to_micros(entry(&history).predict(Predictor::Latest)),
+            123_457
+        );
+    }
+
+    #[test]
+    fn the_backtest_picks_latest_for_a_level_shifting_suite_and_median_for_a_noisy_one() {
+        // Durations that jump to a new level and stay there: the latest sample is right at
+        // once, the median and the average lag behind.
+        // An untimed marker per run keeps repeated runs from being recognised as re-recordings.
+        let run = |i: usize, x: f64, y: f64| {
+            [
+                timed("a.py::x", x),
+                timed("a.py::y", y),
+                obs(&format!("marker{i}"), None, None),
+            ]
+        };
+        let mut shifting = History::new();
+        let levels = [1.0, 1.0, 1.0, 5.0, 5.0, 5.0, 2.0, 2.0, 2.0, 8.0, 8.0, 8.0];
+        for (i, level) in levels.into_iter().enumerate() {
+            shifting.record(&run(i, level, 2.0 * level), keep());
+        }
+        assert_eq!(shifting.predictor(), Predictor::Latest);
+        assert_eq!(shifting.backtest().runs(), 11);
+        assert_eq!(shifting.get("a.py::x").and_then(|t| t.seconds()), Some(8.0));
+
+        // Steady durations with one-off spikes: the median ignores them.
+        let mut noisy = History::new();
+        let spikes = [
+            false, false, true, false, false, true, false, false, false, true,
+        ];
+        for (i, spike) in spikes.into_iter().enumerate() {
+            noisy.record(&run(i, if spike { 10.0 } else { 1.0 }, 1.0), keep());
+        }
+        assert_eq!(noisy.predictor(), Predictor::Median);
+        assert_eq!(noisy.get("a.py::x").and_then(|t| t.seconds()), Some(1.0));
+        let summary = noisy.summary(1).predictor;
+        assert_eq!(summary.chosen, Predictor::Median);
+        assert_eq!(summary.backtested_runs, 9);
+        assert!(
+            summary.errors[0].error < summary.errors[2].error,
+            "{summary:?}"
+        );
+
+        // Nothing to backtest before a test is timed twice: the median is the default.
+        let mut fresh = History::new();
+        fresh.record(&[timed("a.py::x", 1.0)], keep());
+        assert_eq!(fresh.backtest().runs(), 0);
+        assert_eq!(fresh.predictor(), Predictor::Median);
+    }
+
+    #[test]
+    fn predictors_have_names() {
+        for predictor in Predictor::ALL {
+            assert_eq!(Predictor::from_name(predictor.name()), Some(predictor));
+            assert_eq!(predictor.to_string(), predictor.name());
+        }
+        assert_eq!(Predictor::from_name("mean"), None);
     }
 
     #[test]

@@ -1,12 +1,14 @@
 //! Property tests of the timing history: whatever runs are recorded, the history survives a
-//! store round trip, re-recording is harmless, estimates stay positive and no test appears from
-//! nowhere.
+//! store round trip, re-recording is harmless, estimates stay positive, the chosen predictor is
+//! the best backtested one and no test appears from nowhere.
 
 use std::collections::BTreeSet;
 
 use proptest::prelude::*;
 
-use super::{Estimator, History, MIN_ESTIMATE_MICROS, Observation, Retention, RunOrder, store};
+use super::{
+    Estimator, History, MIN_ESTIMATE_MICROS, Observation, Predictor, Retention, RunOrder, store,
+};
 use crate::junit::Outcome;
 
 /// Ids from a small pool so that runs overlap: nested directories, files with several tests,
@@ -89,6 +91,29 @@ proptest! {
         let estimator = Estimator::new(&history);
         for id in history.ids().into_iter().chain(probes) {
             prop_assert!(estimator.estimate(&id).micros >= MIN_ESTIMATE_MICROS, "{}", id);
+        }
+    }
+
+    #[test]
+    fn the_chosen_predictor_has_the_lowest_error_and_predicts_within_the_kept_samples((runs, retention) in runs()) {
+        let history = build(&runs, retention);
+        let backtest = history.backtest();
+        let chosen = history.predictor();
+        prop_assert!(Predictor::ALL.iter().all(|&p| backtest.error(chosen) <= backtest.error(p)));
+        prop_assert!(Predictor::ALL.iter().all(|&p| backtest.error(p) >= 0.0));
+        let files = history.file_backtest();
+        let file_chosen = history.file_predictor();
+        prop_assert!(Predictor::ALL.iter().all(|&p| files.error(file_chosen) <= files.error(p)));
+        prop_assert_eq!(files.runs(), backtest.runs());
+        for (id, test) in history.iter() {
+            let Some(seconds) = test.seconds() else { continue };
+            let latest: Vec<f64> = test.latest().collect();
+            prop_assert_eq!(latest.len(), (test.samples() as usize).min(super::RECENT_SAMPLES));
+            if chosen != Predictor::Ewma {
+                let low = latest.iter().copied().fold(f64::INFINITY, f64::min);
+                let high = latest.iter().copied().fold(0.0, f64::max);
+                prop_assert!(low <= seconds && seconds <= high, "{}: {} not in {:?}", id, seconds, latest);
+            }
         }
     }
 

@@ -25,7 +25,8 @@ use sha2::{Digest as _, Sha256};
 use super::History;
 use super::hash::IdMap;
 use super::history::{
-    FileTests, REMEMBERED_RUNS, RecentOutcomes, Smoothed, TestEntry, round_micros,
+    Backtest, FileTests, Predictor, RECENT_SAMPLES, REMEMBERED_RUNS, RecentOutcomes, Smoothed,
+    TestEntry, narrow, round_micros, to_micros,
 };
 
 /// The format version this rxdist writes and reads.
@@ -35,8 +36,16 @@ pub const FORMAT_VERSION: u16 = 1;
 /// about 70 MB, so this leaves room for thirty times that while stopping a zstd bomb.
 pub const MAX_DECOMPRESSED_BYTES: u64 = 2 << 30;
 
-/// The columns of a test row, as listed in the document for a human reader.
-pub const TEST_COLUMNS: [&str; 5] = ["id_suffix", "seconds", "samples", "last_seen", "recent"];
+/// The columns of a test row, as listed in the document for a human reader. `latest` holds the
+/// last few durations, newest first, in whole microseconds.
+pub const TEST_COLUMNS: [&str; 6] = [
+    "id_suffix",
+    "seconds",
+    "samples",
+    "last_seen",
+    "recent",
+    "latest",
+];
 
 /// The value of the document's `format` key.
 const FORMAT_NAME: &str = "rxdist-history";
@@ -311,7 +320,11 @@ fn write_document(history: &History, out: &mut String) -> fmt::Result {
         }
         write_json_str(out, column)?;
     }
-    out.push_str("],\n\"recent_runs\":[");
+    out.push_str("],\n");
+    write_backtest("backtest", &history.backtest, out)?;
+    out.push_str(",\n");
+    write_backtest("file_backtest", &history.file_backtest, out)?;
+    out.push_str(",\n\"recent_runs\":[");
     for (i, digest) in history.recent_runs.iter().enumerate() {
         out.push_str(if i > 0 { ",\n\"" } else { "\n\"" });
         write!(out, "{}", ContentDigest(*digest))?;
@@ -339,13 +352,39 @@ fn write_document(history: &History, out: &mut String) -> fmt::Result {
             write_json_str(out, suffix)?;
             write!(
                 out,
-                ",{},{},{},\"{}\"]",
+                ",{},{},{},\"{}\",[",
                 entry.seconds, entry.samples, entry.last_seen, entry.recent
             )?;
+            for (i, &sample) in entry.latest[..entry.kept()].iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                write!(out, "{}", to_micros(f64::from(sample)))?;
+            }
+            out.push_str("]]");
         }
         out.push_str("]}");
     }
     out.push_str("}}\n");
+    Ok(())
+}
+
+/// Writes `"key":{…}`: the runs backtested, each predictor's error and, for a human reader,
+/// the predictor chosen (checked against the errors when decoding).
+fn write_backtest(key: &str, backtest: &Backtest, out: &mut String) -> fmt::Result {
+    write!(
+        out,
+        "\"{key}\":{{\"runs\":{},\"chosen\":\"{}\",\"errors\":{{",
+        backtest.runs(),
+        backtest.chosen()
+    )?;
+    for (i, predictor) in Predictor::ALL.into_iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        write!(out, "\"{predictor}\":{}", backtest.error(predictor))?;
+    }
+    out.push_str("}}");
     Ok(())
 }
 
@@ -422,6 +461,8 @@ impl<'de> Visitor<'de> for DocumentVisitor {
                 "runs" => history.runs = map.next_value()?,
                 "test_count" => declared_count = Some(map.next_value::<usize>()?),
                 "recent_runs" => history.recent_runs = map.next_value_seed(RecentRunsSeed)?,
+                "backtest" => history.backtest = backtest(&map.next_value()?)?,
+                "file_backtest" => history.file_backtest = backtest(&map.next_value()?)?,
                 "files" => map.next_value_seed(FilesSeed {
                     history: &mut history,
                 })?,
@@ -455,6 +496,47 @@ impl<'de> Visitor<'de> for DocumentVisitor {
         }
         Ok(history)
     }
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct BacktestDoc<'a> {
+    runs: u32,
+    #[serde(borrow)]
+    chosen: Text<'a>,
+    errors: ErrorsDoc,
+}
+
+/// One field per [`Predictor`].
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ErrorsDoc {
+    median: f64,
+    ewma: f64,
+    latest: f64,
+}
+
+fn backtest<E: de::Error>(doc: &BacktestDoc<'_>) -> Result<Backtest, E> {
+    let mut backtest = Backtest {
+        runs: doc.runs,
+        errors: [0.0; Predictor::ALL.len()],
+    };
+    for predictor in Predictor::ALL {
+        let error = match predictor {
+            Predictor::Median => doc.errors.median,
+            Predictor::Ewma => doc.errors.ewma,
+            Predictor::Latest => doc.errors.latest,
+        };
+        backtest.errors[predictor as usize] = seconds(error)?;
+    }
+    if Predictor::from_name(&doc.chosen.0) != Some(backtest.chosen()) {
+        return Err(E::custom(format_args!(
+            "the backtest says it chose {:?} but its errors choose {:?}",
+            doc.chosen.0,
+            backtest.chosen().name()
+        )));
+    }
+    Ok(backtest)
 }
 
 struct RecentRunsSeed;
@@ -632,12 +714,20 @@ impl<'de> Visitor<'de> for TestsSeed<'_> {
                         row.recent.0
                     ))
                 })?;
+            let kept = (row.samples as usize).min(RECENT_SAMPLES);
+            if row.latest.len != kept {
+                return Err(de::Error::custom(format_args!(
+                    "test {id:?} has {} latest durations, expected {kept} for {} samples",
+                    row.latest.len, row.samples
+                )));
+            }
             let entry = TestEntry {
                 seconds: if row.samples == 0 {
                     0.0
                 } else {
                     seconds(row.seconds)?
                 },
+                latest: row.latest.values,
                 last_seen: row.last_seen,
                 samples: row.samples,
                 recent,
@@ -660,6 +750,45 @@ struct Row<'a> {
     last_seen: u64,
     #[serde(borrow)]
     recent: Text<'a>,
+    latest: Latest,
+}
+
+/// A row's latest durations, newest first, narrowed as [`TestEntry::latest`] keeps them.
+struct Latest {
+    values: [f32; RECENT_SAMPLES],
+    len: usize,
+}
+
+impl<'de> de::Deserialize<'de> for Latest {
+    fn deserialize<D: de::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct LatestVisitor;
+        impl<'de> Visitor<'de> for LatestVisitor {
+            type Value = Latest;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                write!(
+                    f,
+                    "a list of at most {RECENT_SAMPLES} durations in microseconds"
+                )
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Latest, A::Error> {
+                let mut latest = Latest {
+                    values: [0.0; RECENT_SAMPLES],
+                    len: 0,
+                };
+                while let Some(micros) = seq.next_element::<u64>()? {
+                    let slot = latest.values.get_mut(latest.len).ok_or_else(|| {
+                        de::Error::custom(format_args!(
+                            "more than {RECENT_SAMPLES} latest durations"
+                        ))
+                    })?;
+                    *slot = narrow(micros as f64 / 1e6);
+                    latest.len += 1;
+                }
+                Ok(latest)
+            }
+        }
+        deserializer.deserialize_seq(LatestVisitor)
+    }
 }
 
 #[cfg(test)]
@@ -745,7 +874,16 @@ mod tests {
             text.contains(r#""tests/a.py":{"setup":{"seconds":3.125,"samples":1},"tests":["#),
             "{text}"
         );
-        assert!(text.contains(r#"["::b",0.625,2,2,"fp"]"#), "{text}");
+        assert!(
+            text.contains(r#"["::b",0.625,2,2,"fp",[750000,500000]]"#),
+            "{text}"
+        );
+        assert!(
+            text.contains(
+                r#""backtest":{"runs":1,"chosen":"median","errors":{"median":0.333333,"ewma":0.333333,"latest":0.333333}}"#
+            ),
+            "{text}"
+        );
         let expected: [u8; 32] = Sha256::digest(&json).into();
         assert_eq!(digest(&bytes).expect("header").0, expected);
         assert_eq!(digest(&bytes).expect("header").to_string().len(), 64);
@@ -849,20 +987,42 @@ mod tests {
             (r#"{"format":"other","version":1}"#, "format is \"other\""),
             (r#"{"version":1}"#, "missing"),
             (
-                &format!(r#"{good_head}"files":{{"a.py":{{"tests":[["::x",1,1,1,"pz"]]}}}}}}"#),
+                &format!(r#"{good_head}"files":{{"a.py":{{"tests":[["::x",1,1,1,"pz",[1]]]}}}}}}"#),
                 "recent outcomes",
             ),
             (
-                &format!(r#"{good_head}"files":{{"a.py":{{"tests":[["x",1,1,1,"p"]]}}}}}}"#),
+                &format!(r#"{good_head}"files":{{"a.py":{{"tests":[["x",1,1,1,"p",[1]]]}}}}}}"#),
                 "neither is empty",
             ),
             (
-                &format!(r#"{good_head}"files":{{"a.py":{{"tests":[["::x",-1,1,1,"p"]]}}}}}}"#),
+                &format!(r#"{good_head}"files":{{"a.py":{{"tests":[["::x",-1,1,1,"p",[1]]]}}}}}}"#),
                 "non-negative",
             ),
             (
-                &format!(r#"{good_head}"files":{{"a.py":{{"tests":[["::x",1,1,2,"p"]]}}}}}}"#),
+                &format!(r#"{good_head}"files":{{"a.py":{{"tests":[["::x",1,1,2,"p",[1]]]}}}}}}"#),
                 "last seen in run 2",
+            ),
+            (
+                &format!(r#"{good_head}"files":{{"a.py":{{"tests":[["::x",1,2,1,"p",[1]]]}}}}}}"#),
+                "has 1 latest durations, expected 2",
+            ),
+            (
+                &format!(
+                    r#"{good_head}"files":{{"a.py":{{"tests":[["::x",1,9,1,"p",[1,1,1,1]]]}}}}}}"#
+                ),
+                "more than 3 latest",
+            ),
+            (
+                &format!(
+                    r#"{good_head}"backtest":{{"runs":1,"chosen":"ewma","errors":{{"median":0.1,"ewma":0.2,"latest":0.3}}}}}}"#
+                ),
+                "says it chose \"ewma\" but its errors choose \"median\"",
+            ),
+            (
+                &format!(
+                    r#"{good_head}"backtest":{{"runs":1,"chosen":"median","errors":{{"median":0.1,"ewma":0.2}}}}}}"#
+                ),
+                "missing field `latest`",
             ),
             (
                 &format!(r#"{good_head}"files":{{"a::b":{{"tests":[]}}}}}}"#),
@@ -878,7 +1038,7 @@ mod tests {
             ),
             (
                 &format!(
-                    r#"{good_head}"files":{{"a.py":{{"tests":[["::x",1,1,1,"p"],["::x",1,1,1,"p"]]}}}}}}"#
+                    r#"{good_head}"files":{{"a.py":{{"tests":[["::x",1,1,1,"p",[1]],["::x",1,1,1,"p",[1]]]}}}}}}"#
                 ),
                 "appears twice",
             ),
