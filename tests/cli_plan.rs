@@ -3,7 +3,7 @@
 mod common;
 
 use std::collections::BTreeSet;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use common::{Output, fixture, root, rxdist, write_list};
 
@@ -31,6 +31,18 @@ fn example_ids() -> Vec<String> {
         .lines()
         .map(str::to_owned)
         .collect()
+}
+
+/// A temporary directory holding the example's history and today's test list.
+fn example_workspace() -> (tempfile::TempDir, PathBuf, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let history = example_history(dir.path());
+    let tests = dir.path().join("tests.txt");
+    write_list(
+        &tests,
+        &example_ids().iter().map(String::as_str).collect::<Vec<_>>(),
+    );
+    (dir, history, tests)
 }
 
 trait ArgPath {
@@ -241,13 +253,7 @@ type CiCase<'a> = (&'a [(&'a str, &'a str)], usize, usize);
 
 #[test]
 fn index_and_total_come_from_the_ci_variables() {
-    let dir = tempfile::tempdir().unwrap();
-    let history = example_history(dir.path());
-    let tests = dir.path().join("tests.txt");
-    write_list(
-        &tests,
-        &example_ids().iter().map(String::as_str).collect::<Vec<_>>(),
-    );
+    let (_dir, history, tests) = example_workspace();
     let cases: &[CiCase] = &[
         (
             &[("CIRCLE_NODE_INDEX", "1"), ("CIRCLE_NODE_TOTAL", "3")],
@@ -327,13 +333,7 @@ fn index_and_total_come_from_the_ci_variables() {
 
 #[test]
 fn bazel_sharding_touches_the_status_file() {
-    let dir = tempfile::tempdir().unwrap();
-    let history = example_history(dir.path());
-    let tests = dir.path().join("tests.txt");
-    write_list(
-        &tests,
-        &example_ids().iter().map(String::as_str).collect::<Vec<_>>(),
-    );
+    let (dir, history, tests) = example_workspace();
     let status = dir.path().join("shard-status");
     let status_text = status.to_str().unwrap().to_owned();
     shard_under_env(
@@ -474,13 +474,7 @@ fn tests_that_no_longer_exist_are_ignored() {
 
 #[test]
 fn keep_together_globs_share_a_shard() {
-    let dir = tempfile::tempdir().unwrap();
-    let history = example_history(dir.path());
-    let tests = dir.path().join("tests.txt");
-    write_list(
-        &tests,
-        &example_ids().iter().map(String::as_str).collect::<Vec<_>>(),
-    );
+    let (_dir, history, tests) = example_workspace();
     let plan = plan_json(
         &history,
         &tests,
@@ -556,13 +550,7 @@ fn output_files_are_written_and_stdin_lists_work() {
 
 #[test]
 fn github_matrix_is_one_line_of_json_for_from_json() {
-    let dir = tempfile::tempdir().unwrap();
-    let history = example_history(dir.path());
-    let tests = dir.path().join("tests.txt");
-    write_list(
-        &tests,
-        &example_ids().iter().map(String::as_str).collect::<Vec<_>>(),
-    );
+    let (_dir, history, tests) = example_workspace();
     let output = rxdist()
         .args([
             "plan",
@@ -588,13 +576,7 @@ fn github_matrix_is_one_line_of_json_for_from_json() {
 
 #[test]
 fn total_auto_picks_the_smallest_count_meeting_the_target() {
-    let dir = tempfile::tempdir().unwrap();
-    let history = example_history(dir.path());
-    let tests = dir.path().join("tests.txt");
-    write_list(
-        &tests,
-        &example_ids().iter().map(String::as_str).collect::<Vec<_>>(),
-    );
+    let (_dir, history, tests) = example_workspace();
     let chosen = plan_json(
         &history,
         &tests,
@@ -644,13 +626,7 @@ fn total_auto_picks_the_smallest_count_meeting_the_target() {
 
 #[test]
 fn text_format_is_a_readable_table() {
-    let dir = tempfile::tempdir().unwrap();
-    let history = example_history(dir.path());
-    let tests = dir.path().join("tests.txt");
-    write_list(
-        &tests,
-        &example_ids().iter().map(String::as_str).collect::<Vec<_>>(),
-    );
+    let (_dir, history, tests) = example_workspace();
     let output = rxdist()
         .args(["plan", "--total", "3", "--history"])
         .arg_path(&history)
