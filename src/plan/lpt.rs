@@ -65,29 +65,10 @@ pub(super) fn lpt(units: &Units, shards: usize) -> (Vec<u32>, Loads<'_>) {
 
 #[cfg(test)]
 mod tests {
-    use std::collections::BTreeMap;
-
     use super::*;
+    use crate::plan::Granularity;
+    use crate::plan::tests::single_tests as request;
     use crate::plan::units::Prepared;
-    use crate::plan::{Granularity, PlanRequest, PlanTest};
-
-    fn request(micros: &[u64]) -> PlanRequest {
-        PlanRequest {
-            tests: micros
-                .iter()
-                .enumerate()
-                .map(|(i, &m)| PlanTest {
-                    id: format!("t{i:03}"),
-                    file: format!("f{i:03}.py"),
-                    group: None,
-                    micros: m,
-                })
-                .collect(),
-            file_setup: BTreeMap::new(),
-            granularity: Granularity::Test,
-            total: 0,
-        }
-    }
 
     fn loads_of(micros: &[u64], shards: usize) -> Vec<u64> {
         let r = request(micros);

@@ -219,29 +219,10 @@ fn swap_loads(units: &Units, loads: &Loads<'_>, a: u32, h: usize, b: u32, t: usi
 
 #[cfg(test)]
 mod tests {
-    use std::collections::BTreeMap;
-
     use super::*;
+    use crate::plan::tests::single_tests as request;
     use crate::plan::units::Prepared;
-    use crate::plan::{Granularity, PlanRequest, PlanTest};
-
-    fn request(micros: &[u64]) -> PlanRequest {
-        PlanRequest {
-            tests: micros
-                .iter()
-                .enumerate()
-                .map(|(i, &m)| PlanTest {
-                    id: format!("t{i}"),
-                    file: format!("f{i}.py"),
-                    group: None,
-                    micros: m,
-                })
-                .collect(),
-            file_setup: BTreeMap::new(),
-            granularity: Granularity::Test,
-            total: 2,
-        }
-    }
+    use crate::plan::{Granularity, PlanTest};
 
     #[test]
     fn repairs_a_lopsided_start_and_respects_the_budget() {

@@ -408,6 +408,25 @@ fn arbitrary_request() -> impl Strategy<Value = PlanRequest> {
         })
 }
 
+/// A test-granularity request of one test per file, `t000`, `t001`, ... with these durations.
+pub(super) fn single_tests(micros: &[u64]) -> PlanRequest {
+    PlanRequest {
+        tests: micros
+            .iter()
+            .enumerate()
+            .map(|(i, &m)| PlanTest {
+                id: format!("t{i:03}"),
+                file: format!("f{i:03}.py"),
+                group: None,
+                micros: m,
+            })
+            .collect(),
+        file_setup: BTreeMap::new(),
+        granularity: Granularity::Test,
+        total: 1,
+    }
+}
+
 proptest! {
     #[test]
     fn moving_ids_out_gives_the_same_plan(r in arbitrary_request()) {
