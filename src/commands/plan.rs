@@ -3,7 +3,6 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use globset::{Glob, GlobSet, GlobSetBuilder};
 use rayon::iter::{IntoParallelRefIterator as _, ParallelIterator as _};
 
 use super::{diagnostics, inputs, render};
@@ -73,7 +72,7 @@ pub fn build(settings: &PlanSettings, cwd: &Path) -> Result<Planned, Error> {
     };
     // The history is only needed to estimate; it is dropped before partitioning, which for a
     // million tests halves the memory the partitioner runs in.
-    let request = request(ids, &history.unwrap_or_default(), settings)?;
+    let request = request(ids, &history.unwrap_or_default(), settings);
     match settings.total {
         Total::Fixed(total) => Ok(Planned {
             plan: plan::plan(&PlanRequest { total, ..request }),
@@ -109,12 +108,7 @@ pub fn build(settings: &PlanSettings, cwd: &Path) -> Result<Planned, Error> {
     }
 }
 
-fn request(
-    ids: Vec<String>,
-    history: &History,
-    settings: &PlanSettings,
-) -> Result<PlanRequest, Error> {
-    let groups = keep_together_set(&settings.keep_together)?;
+fn request(ids: Vec<String>, history: &History, settings: &PlanSettings) -> PlanRequest {
     // Plans that keep files together are balanced on file totals, so they predict with the
     // predictor that did best on file totals.
     let estimator = match settings.granularity {
@@ -130,11 +124,7 @@ fn request(
         .zip(guesses)
         .map(|(id, estimate)| {
             *by_source.entry(source_name(estimate.source)).or_default() += 1;
-            let group = groups.as_ref().and_then(|(set, patterns)| {
-                set.matches(&id)
-                    .first()
-                    .map(|&index| format!("keep-together:{}", patterns[index]))
-            });
+            let group = settings.keep_together.group_of(&id);
             let file = file_key(&id).to_owned();
             PlanTest {
                 id,
@@ -167,12 +157,12 @@ fn request(
             estimated.join(", ")
         ));
     }
-    Ok(PlanRequest {
+    PlanRequest {
         tests,
         file_setup,
         granularity: settings.granularity,
         total: 1,
-    })
+    }
 }
 
 fn unreachable_text(reason: &Unreachable, overhead: std::time::Duration) -> String {
@@ -209,32 +199,6 @@ fn source_name(source: EstimateSource) -> &'static str {
         EstimateSource::Global => "whole history",
         EstimateSource::Default => "equal weights",
     }
-}
-
-fn keep_together_set(patterns: &[String]) -> Result<Option<(GlobSet, &[String])>, Error> {
-    if patterns.is_empty() {
-        return Ok(None);
-    }
-    let mut builder = GlobSetBuilder::new();
-    for pattern in patterns {
-        // Validated when settings were resolved; a failure here is still reported, not unwrapped.
-        let glob = Glob::new(pattern).map_err(|error| {
-            Error::Settings(crate::settings::SettingsError::Invalid {
-                flag: "--keep-together",
-                value: pattern.clone(),
-                reason: error.kind().to_string(),
-            })
-        })?;
-        builder.add(glob);
-    }
-    let set = builder.build().map_err(|error| {
-        Error::Settings(crate::settings::SettingsError::Invalid {
-            flag: "--keep-together",
-            value: patterns.join(","),
-            reason: error.kind().to_string(),
-        })
-    })?;
-    Ok(Some((set, patterns)))
 }
 
 fn duration_micros(duration: std::time::Duration) -> u64 {

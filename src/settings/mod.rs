@@ -9,6 +9,6 @@ mod resolve;
 
 pub use file::{ConfigFile, FileError};
 pub use resolve::{
-    PlanSettings, RecordSettings, SettingsError, ShardSettings, ShowSettings, TestSource, Total,
-    resolve_plan, resolve_record, resolve_shard, resolve_show,
+    KeepTogether, PlanSettings, RecordSettings, SettingsError, ShardSettings, ShowSettings,
+    TestSource, Total, resolve_plan, resolve_record, resolve_shard, resolve_show,
 };

@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use globset::Glob;
+use globset::{Glob, GlobSet, GlobSetBuilder};
 
 use super::ConfigFile;
 use crate::ci::{self, CiError, CiSystem};
@@ -50,6 +50,48 @@ pub enum Total {
     },
 }
 
+/// Globs of test ids that must share a shard, compiled once.
+#[derive(Debug, Clone)]
+pub struct KeepTogether {
+    patterns: Vec<String>,
+    set: GlobSet,
+}
+
+impl KeepTogether {
+    /// Compiles `patterns`, naming the first one that is not a valid glob.
+    pub fn new(patterns: Vec<String>) -> Result<Self, SettingsError> {
+        let invalid = |value: String, error: &globset::Error| SettingsError::Invalid {
+            flag: "--keep-together",
+            value,
+            reason: error.kind().to_string(),
+        };
+        let mut builder = GlobSetBuilder::new();
+        for pattern in &patterns {
+            builder.add(Glob::new(pattern).map_err(|error| invalid(pattern.clone(), &error))?);
+        }
+        let set = builder
+            .build()
+            .map_err(|error| invalid(patterns.join(","), &error))?;
+        Ok(KeepTogether { patterns, set })
+    }
+
+    /// The group of `id`: the first pattern it matches, if any.
+    pub fn group_of(&self, id: &str) -> Option<String> {
+        if self.patterns.is_empty() {
+            return None;
+        }
+        let first = self.set.matches(id).into_iter().next()?;
+        Some(format!("keep-together:{}", self.patterns[first]))
+    }
+}
+
+/// Two sets are the same when their patterns are; the compiled matcher follows from them.
+impl PartialEq for KeepTogether {
+    fn eq(&self, other: &Self) -> bool {
+        self.patterns == other.patterns
+    }
+}
+
 /// Everything `rxdist plan` needs.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PlanSettings {
@@ -63,8 +105,8 @@ pub struct PlanSettings {
     pub total: Total,
     /// Where the shard count came from, for messages.
     pub total_from: &'static str,
-    /// Validated keep-together globs.
-    pub keep_together: Vec<String>,
+    /// Compiled keep-together globs.
+    pub keep_together: KeepTogether,
     /// Output file, or standard output.
     pub output: Option<PathBuf>,
 }
@@ -288,13 +330,7 @@ fn plan_settings(
     } else {
         args.keep_together.clone()
     };
-    for glob in &keep_together {
-        Glob::new(glob).map_err(|error| SettingsError::Invalid {
-            flag: "--keep-together",
-            value: glob.clone(),
-            reason: error.kind().to_string(),
-        })?;
-    }
+    let keep_together = KeepTogether::new(keep_together)?;
     Ok(PlanSettings {
         history,
         tests,
