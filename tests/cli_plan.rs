@@ -55,22 +55,27 @@ impl ArgPath for common::Rxdist {
     }
 }
 
-/// `rxdist plan --format json`; a `total` of 0 means `--total auto`.
-fn plan_json(history: &Path, tests: &Path, total: usize, extra: &[&str]) -> serde_json::Value {
+/// The text `rxdist plan --format json` prints; a `total` of 0 means `--total auto`.
+fn plan_json_text(history: &Path, tests: &Path, total: usize, extra: &[&str]) -> String {
     let total = if total == 0 {
         "auto".to_owned()
     } else {
         total.to_string()
     };
-    let output = rxdist()
+    rxdist()
         .args(["plan", "--format", "json", "--total", &total, "--history"])
         .arg_path(history)
         .args(["--tests"])
         .arg_path(tests)
         .args(extra)
         .run()
-        .success();
-    serde_json::from_str(&output.stdout).unwrap()
+        .success()
+        .stdout
+}
+
+/// `rxdist plan --format json`, parsed; a `total` of 0 means `--total auto`.
+fn plan_json(history: &Path, tests: &Path, total: usize, extra: &[&str]) -> serde_json::Value {
+    serde_json::from_str(&plan_json_text(history, tests, total, extra)).unwrap()
 }
 
 #[test]
@@ -81,14 +86,7 @@ fn plan_json_has_the_documented_shape_and_holds_every_test_once() {
     let tests = dir.path().join("tests.txt");
     write_list(&tests, &ids.iter().map(String::as_str).collect::<Vec<_>>());
 
-    let text = rxdist()
-        .args(["plan", "--format", "json", "--total", "3", "--history"])
-        .arg_path(&history)
-        .args(["--tests"])
-        .arg_path(&tests)
-        .run()
-        .success()
-        .stdout;
+    let text = plan_json_text(&history, &tests, 3, &[]);
     // Keys in the documented order (serde_json's Value would sort them, so look at the text).
     let positions: Vec<usize> = [
         "\"total\"",
@@ -153,39 +151,9 @@ fn the_plan_is_byte_identical_whatever_the_order_of_the_test_list() {
         &ids.iter().map(String::as_str).collect::<Vec<_>>(),
     );
     for by in ["test", "file", "auto"] {
-        let one = rxdist()
-            .args([
-                "plan",
-                "--format",
-                "json",
-                "--total",
-                "4",
-                "--by",
-                by,
-                "--history",
-            ])
-            .arg_path(&history)
-            .args(["--tests"])
-            .arg_path(&forward)
-            .run()
-            .success();
-        let two = rxdist()
-            .args([
-                "plan",
-                "--format",
-                "json",
-                "--total",
-                "4",
-                "--by",
-                by,
-                "--history",
-            ])
-            .arg_path(&history)
-            .args(["--tests"])
-            .arg_path(&shuffled)
-            .run()
-            .success();
-        assert_eq!(one.stdout, two.stdout, "--by {by}");
+        let one = plan_json_text(&history, &forward, 4, &["--by", by]);
+        let two = plan_json_text(&history, &shuffled, 4, &["--by", by]);
+        assert_eq!(one, two, "--by {by}");
     }
 }
 
