@@ -134,6 +134,13 @@ pub fn run(settings: &RunSettings, cwd: &Path, interactive: bool) -> Result<Comp
         observed = collection.observed.clone();
         let (files, constrained) =
             files_from_collection(collection, &history, &estimator, settings, &mut results);
+        let mut options = options;
+        if history.is_empty() {
+            // Without timings every test counts as one second: size batches by count, a few per
+            // worker, since every extra process repeats pytest's start-up.
+            let count: usize = files.iter().map(|f| f.tests.len()).sum();
+            options.min_batch_seconds = (count as f64 / (4 * settings.workers) as f64).max(1.0);
+        }
         let mut scheduler = Scheduler::new(files, options);
         scheduler.add_constrained(constrained);
         scheduler
