@@ -70,8 +70,27 @@ pub fn run(settings: &RunSettings, cwd: &Path, interactive: bool) -> Result<Comp
             })
             .collect(),
     };
+    // Coverage: asked for with --cov, or by pytest-cov options in the command itself.
+    let mut command = settings.command.clone();
+    let measures = crate::runner::coverage::command_measures(&command);
+    let coverage_out = settings
+        .coverage
+        .clone()
+        .or_else(|| measures.then(|| PathBuf::from(crate::settings::DEFAULT_COV_OUT)));
+    let coverage_dir = scratch.path().join("coverage");
+    if coverage_out.is_some() {
+        if !measures {
+            command.push("--cov".to_owned());
+        }
+        // Each process writes data only; the one report is rxdist's.
+        command.push("--cov-report=".to_owned());
+        std::fs::create_dir_all(&coverage_dir).map_err(|source| Error::Write {
+            path: coverage_dir.clone(),
+            source,
+        })?;
+    }
     let config = ExecConfig {
-        command: settings.command.clone(),
+        command,
         cwd: cwd.to_path_buf(),
         workers: settings.workers,
         timeout: settings.timeout,
@@ -83,6 +102,7 @@ pub fn run(settings: &RunSettings, cwd: &Path, interactive: bool) -> Result<Comp
         shard: settings.shard,
         run_id: run_id(),
         env: Vec::new(),
+        coverage_dir: coverage_out.as_ref().map(|_| coverage_dir.clone()),
         estimates: Arc::new(estimates),
     };
     let mut results = Results::default();
@@ -185,6 +205,18 @@ pub fn run(settings: &RunSettings, cwd: &Path, interactive: bool) -> Result<Comp
             .collect::<String>(),
         outcome.batches
     ));
+
+    if let Some(out) = &coverage_out {
+        let python = outcome
+            .observed
+            .python
+            .clone()
+            .unwrap_or_else(|| "python3".to_owned());
+        match crate::runner::coverage::combine(&python, &coverage_dir, cwd, out) {
+            Ok(()) => reporter.line(&format!("rxdist: wrote coverage to {}", out.display())),
+            Err(error) => diagnostics::warning(format_args!("no coverage report: {error}")),
+        }
+    }
 
     if let Some(path) = &settings.history
         && settings.record
