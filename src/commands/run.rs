@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Instant;
 
-use super::{diagnostics, inputs, plan};
+use super::{diagnostics, inputs, last_failed, plan};
 use crate::atomic;
 use crate::error::{Completion, Error};
 use crate::identity::file_key;
@@ -72,6 +72,20 @@ pub fn run(settings: &RunSettings, cwd: &Path, interactive: bool) -> Result<Comp
     };
     // Coverage: asked for with --cov, or by pytest-cov options in the command itself.
     let mut command = settings.command.clone();
+    let last_failed = if last_failed::take_flag(&mut command) {
+        let ids = last_failed::read(cwd);
+        if ids.is_empty() {
+            diagnostics::info("--lf: no failures recorded in .pytest_cache, running every test");
+        } else {
+            diagnostics::info(format_args!(
+                "--lf: running the {} tests that failed last time",
+                ids.len()
+            ));
+        }
+        Some(ids)
+    } else {
+        None
+    };
     let measures = crate::runner::coverage::command_measures(&command);
     let coverage_out = settings
         .coverage
@@ -118,17 +132,25 @@ pub fn run(settings: &RunSettings, cwd: &Path, interactive: bool) -> Result<Comp
             .map(|g| (g.name.clone(), g.max_concurrent))
             .collect(),
         catch_all: None,
+        shard: settings.shard,
     };
 
     let known_files = history_files(&history, cwd);
     let use_history = settings.dist != DistMode::LoadGroup && !known_files.is_empty();
     let mut observed = Observed::default();
-    let mut scheduler = if settings.dist == DistMode::Static {
-        if total > 1 {
-            diagnostics::warning(
-                "--dist static with shards: each shard runs the files that hash to it, then each worker the files that hash to it",
-            );
-        }
+    let mut scheduler = if let Some(ids) = last_failed.as_ref().filter(|ids| !ids.is_empty()) {
+        // Exact ids: nothing to collect. Deleted tests simply do not run.
+        let ids: Vec<String> = if total > 1 {
+            let assignment = shard_assignment(ids.clone(), &history, settings, &HashMap::new());
+            ids.iter()
+                .filter(|id| assignment.get(*id) == Some(&index))
+                .cloned()
+                .collect()
+        } else {
+            ids.clone()
+        };
+        Scheduler::new(files_from_ids(&ids, &estimator, &history), options)
+    } else if settings.dist == DistMode::Static {
         Scheduler::new(Vec::new(), options)
     } else if use_history {
         let files = files_from_history(&history, &estimator, known_files, settings);
@@ -205,6 +227,14 @@ pub fn run(settings: &RunSettings, cwd: &Path, interactive: bool) -> Result<Comp
             .collect::<String>(),
         outcome.batches
     ));
+
+    if let Some(previous) = last_failed {
+        if let Err(error) = last_failed::write(cwd, &last_failed::updated(previous, &results)) {
+            diagnostics::warning(format_args!(
+                "cannot update .pytest_cache for --lf: {error}"
+            ));
+        }
+    }
 
     if let Some(out) = &coverage_out {
         let python = outcome
@@ -353,6 +383,35 @@ fn files_from_history(
         });
     }
     files
+}
+
+/// Work for an exact list of ids (`--lf`), none of them open.
+fn files_from_ids(ids: &[String], estimator: &Estimator<'_>, history: &History) -> Vec<FileWork> {
+    let mut by_file: BTreeMap<String, Vec<Estimated>> = BTreeMap::new();
+    for id in ids {
+        let seconds = if history.is_empty() {
+            1.0
+        } else {
+            estimator.estimate(id).micros as f64 / 1e6
+        };
+        by_file
+            .entry(file_key(id).to_owned())
+            .or_default()
+            .push(Estimated {
+                id: id.clone(),
+                seconds,
+            });
+    }
+    by_file
+        .into_iter()
+        .map(|(file, tests)| FileWork {
+            setup_seconds: estimator.file_setup_micros(&file) as f64 / 1e6,
+            file,
+            tests,
+            open: false,
+            excluded: Vec::new(),
+        })
+        .collect()
 }
 
 /// Work for collection mode: the collected tests of this shard, and its constrained tests.

@@ -178,6 +178,9 @@ pub struct ScheduleOptions {
     pub group_limits: BTreeMap<String, usize>,
     /// Whether to add a catch-all batch for files the history does not know.
     pub catch_all: Option<Option<(usize, usize)>>,
+    /// `(index, total)` of this shard: `static` mode hashes files over every worker of every
+    /// shard.
+    pub shard: (usize, usize),
 }
 
 /// What is running, as far as constraints are concerned.
@@ -423,7 +426,11 @@ impl Scheduler {
                 files: BTreeMap::new(),
                 catch_all: Some(CatchAll {
                     known: Vec::new(),
-                    bucket: Some((slot, self.options.workers.max(1))),
+                    bucket: Some(static_bucket(
+                        self.options.shard,
+                        slot,
+                        self.options.workers,
+                    )),
                 }),
             },
             known_ids: Vec::new(),
@@ -621,6 +628,13 @@ impl Scheduler {
     }
 }
 
+/// Worker `slot` of shard `index` of `total` owns bucket `index * workers + slot` of
+/// `total * workers`, so every file belongs to exactly one worker of one shard.
+fn static_bucket((index, total): (usize, usize), slot: usize, workers: usize) -> (usize, usize) {
+    let workers = workers.max(1);
+    (index * workers + slot, total.max(1) * workers)
+}
+
 struct BatchShape {
     attempt: u32,
     exclusive: bool,
@@ -681,6 +695,7 @@ mod tests {
             min_batch_seconds: 0.0,
             group_limits: BTreeMap::new(),
             catch_all: None,
+            shard: (0, 1),
         }
     }
 
@@ -936,6 +951,19 @@ mod tests {
             })
         );
         assert!(scheduler.is_empty());
+    }
+
+    #[test]
+    fn static_buckets_cover_every_worker_of_every_shard_once() {
+        let mut seen = BTreeSet::new();
+        for index in 0..3 {
+            for slot in 0..2 {
+                let (bucket, of) = static_bucket((index, 3), slot, 2);
+                assert_eq!(of, 6);
+                assert!(seen.insert(bucket));
+            }
+        }
+        assert_eq!(seen.len(), 6);
     }
 
     #[test]
