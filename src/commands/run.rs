@@ -20,7 +20,7 @@ use crate::error::{Completion, Error};
 use crate::identity::file_key;
 use crate::plan::{Granularity, plan_owned};
 use crate::runner::executor::{self, Collection, Ending, ExecConfig, Observed, Scratch};
-use crate::runner::protocol::{Defer, DeferGroup, file_bucket};
+use crate::runner::protocol::{CatchAll, Defer, DeferGroup, file_bucket};
 use crate::runner::reporter::Reporter;
 use crate::runner::results::{AttemptResult, Results, Status};
 use crate::runner::schedule::{
@@ -153,9 +153,12 @@ pub fn run(settings: &RunSettings, cwd: &Path, interactive: bool) -> Result<Comp
     } else if settings.dist == DistMode::Static {
         Scheduler::new(Vec::new(), options)
     } else if use_history {
-        let files = files_from_history(&history, &estimator, known_files, settings);
         let mut options = options;
-        options.catch_all = Some((total > 1).then_some((index, total)));
+        options.catch_all = Some(CatchAll {
+            known: known_files.clone(),
+            bucket: (total > 1).then_some((index, total)),
+        });
+        let files = files_from_history(&history, &estimator, known_files, settings);
         Scheduler::new(files, options)
     } else {
         let collection = match executor::collect(&config, &scratch, &cancel) {

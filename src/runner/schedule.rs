@@ -176,8 +176,9 @@ pub struct ScheduleOptions {
     pub min_batch_seconds: f64,
     /// Concurrency limit of each named group.
     pub group_limits: BTreeMap<String, usize>,
-    /// Whether to add a catch-all batch for files the history does not know.
-    pub catch_all: Option<Option<(usize, usize)>>,
+    /// The catch-all batch for files the history does not know: `known` must list every
+    /// known file of every shard, not only this shard's.
+    pub catch_all: Option<CatchAll>,
     /// `(index, total)` of this shard: `static` mode hashes files over every worker of every
     /// shard.
     pub shard: (usize, usize),
@@ -217,7 +218,6 @@ impl Scheduler {
         files.sort_by(|a, b| a.file.cmp(&b.file));
         let workers = options.workers.max(1);
         let mut units = Vec::new();
-        let mut known_files = Vec::new();
         let total: f64 = files
             .iter()
             .map(|file| file.setup_seconds + file.tests.iter().map(|t| t.seconds).sum::<f64>())
@@ -228,7 +228,6 @@ impl Scheduler {
         let mut split_open = HashMap::new();
         let static_mode = options.mode == DistMode::Static;
         for file in files {
-            known_files.push(file.file.clone());
             let seconds: f64 =
                 file.setup_seconds + file.tests.iter().map(|t| t.seconds).sum::<f64>();
             let splittable = !matches!(options.mode, DistMode::LoadFile | DistMode::Static);
@@ -279,10 +278,7 @@ impl Scheduler {
                 .then_with(|| a.ids.cmp(&b.ids))
         });
         let remaining_seconds = units.iter().map(|unit| unit.seconds).sum();
-        let catch_all = options.catch_all.map(|bucket| CatchAll {
-            known: known_files,
-            bucket,
-        });
+        let catch_all = options.catch_all.clone();
         let mut scheduler = Scheduler {
             options,
             queue: units.into(),
@@ -816,9 +812,12 @@ mod tests {
     }
 
     #[test]
-    fn the_catch_all_rides_with_the_first_batch_and_knows_every_file() {
+    fn the_catch_all_rides_with_the_first_batch() {
         let mut opts = options(2, DistMode::Load);
-        opts.catch_all = Some(Some((1, 3)));
+        opts.catch_all = Some(CatchAll {
+            known: vec!["a.py".into()],
+            bucket: Some((1, 3)),
+        });
         let files = vec![file("a.py", &[("t", 1.0)], true)];
         let mut scheduler = Scheduler::new(files, opts);
         let first = scheduler.next(0, &Running::default()).unwrap();
@@ -836,7 +835,10 @@ mod tests {
     #[test]
     fn with_nothing_known_the_catch_all_runs_alone() {
         let mut opts = options(2, DistMode::Load);
-        opts.catch_all = Some(None);
+        opts.catch_all = Some(CatchAll {
+            known: Vec::new(),
+            bucket: None,
+        });
         let mut scheduler = Scheduler::new(Vec::new(), opts);
         let only = scheduler.next(0, &Running::default()).unwrap();
         let spec = only.spec("/e".into(), None);
