@@ -117,6 +117,11 @@ def pytest_configure(config):
 def pytest_ignore_collect(collection_path, config):
     if _spec is None or not collection_path.is_file():
         return None
+    # pytest < 8 makes a package's node from its __init__.py: ignoring that file would skip the
+    # package's setup_module and package-scoped fixtures. Unselected tests are still dropped
+    # in pytest_collection_modifyitems.
+    if collection_path.name == "__init__.py":
+        return None
     rel = _relative(config, collection_path)
     if rel is None:
         return None
