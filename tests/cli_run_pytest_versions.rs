@@ -80,15 +80,15 @@ impl Case {
 
 /// Every testcase of the fixture project's report, by `classname::name`, with its outcome.
 const EXPECTED: &[(&str, &str)] = &[
-    (
-        "::tests.test_broken",
-        "collection",
-    ),
+    ("::tests.test_broken", "collection"),
     ("tests.sub.test_nested::test_in_package", "passed"),
     ("tests.test_dying::test_after", "passed"),
     ("tests.test_dying::test_crash", "crashed"),
     ("tests.test_dying::test_hang", "timeout"),
-    ("tests.test_outcomes.TestGroup.TestNested::test_inner", "passed"),
+    (
+        "tests.test_outcomes.TestGroup.TestNested::test_inner",
+        "passed",
+    ),
     ("tests.test_outcomes.TestGroup::test_method", "passed"),
     ("tests.test_outcomes::test_fail", "failed"),
     ("tests.test_outcomes::test_flaky", "flaky"),
@@ -103,17 +103,22 @@ const EXPECTED: &[(&str, &str)] = &[
     ("tests.test_outcomes::test_record_property", "passed"),
     ("tests.test_outcomes::test_serial", "passed"),
     ("tests.test_outcomes::test_setup_error", "error"),
+    ("tests.test_outcomes::test_teardown_error", "error"),
     ("tests.test_outcomes::test_skip", "skipped"),
     ("tests.test_outcomes::test_skip_marker", "skipped"),
     ("tests.test_outcomes::test_stdout", "passed"),
     ("tests.test_outcomes::test_xfail", "xfailed"),
+    ("tests.test_outcomes::test_xfail_not_run", "xfailed"),
     // A non-strict xpass passes, like in pytest's own report.
     ("tests.test_outcomes::test_xpass", "passed"),
     ("tests.test_outcomes::test_xpass_strict", "failed"),
 ];
 
 /// Tests that kill or hang their worker: left out of the plain pytest run.
-const DYING: &[&str] = &["tests/test_dying.py::test_crash", "tests/test_dying.py::test_hang"];
+const DYING: &[&str] = &[
+    "tests/test_dying.py::test_crash",
+    "tests/test_dying.py::test_hang",
+];
 
 /// The version environments `tests/run.sh` prepared.
 fn venvs() -> Vec<PathBuf> {
@@ -172,7 +177,16 @@ fn by_key(report: &Report) -> BTreeMap<String, Case> {
 fn rxdist_run(python: &Path, project: &Path, junit: &Path, history: &Path) -> Report {
     rxdist()
         .current_dir(project)
-        .args(["run", "-n", "2", "--timeout", "3", "--retries", "1", "--junit-out"])
+        .args([
+            "run",
+            "-n",
+            "2",
+            "--timeout",
+            "3",
+            "--retries",
+            "1",
+            "--junit-out",
+        ])
         .args([junit])
         .args(["--history".as_ref(), history, "--".as_ref(), python])
         .args(["-m", "pytest"])
@@ -187,7 +201,13 @@ fn pytest_report(python: &Path, project: &Path, junit: &Path) -> Report {
     command
         .current_dir(project)
         .env_clear()
-        .args(["-m", "pytest", "-o", "junit_family=xunit1", "--continue-on-collection-errors"])
+        .args([
+            "-m",
+            "pytest",
+            "-o",
+            "junit_family=xunit1",
+            "--continue-on-collection-errors",
+        ])
         .arg(format!("--junitxml={}", junit.display()));
     for id in DYING {
         command.args(["--deselect", id]);
@@ -240,8 +260,16 @@ fn check_version(venv: &Path) {
         "{version}: record_property"
     );
     let stdout = case("tests.test_outcomes::test_stdout");
-    assert_eq!(stdout.stdout.as_deref(), Some("hello from stdout\n"), "{version}");
-    assert_eq!(stdout.stderr.as_deref(), Some("and from stderr\n"), "{version}");
+    assert_eq!(
+        stdout.stdout.as_deref(),
+        Some("hello from stdout\n"),
+        "{version}"
+    );
+    assert_eq!(
+        stdout.stderr.as_deref(),
+        Some("and from stderr\n"),
+        "{version}"
+    );
     assert_eq!(
         case("tests.test_outcomes::test_flaky").attempts,
         ["flakyFailure"],
@@ -253,11 +281,25 @@ fn check_version(venv: &Path) {
         "{version}: a failure is retried once"
     );
     assert!(
-        case("tests.test_dying::test_hang").result.as_ref().unwrap().message.as_deref().unwrap().starts_with("timeout: test ran longer than 3s"),
+        case("tests.test_dying::test_hang")
+            .result
+            .as_ref()
+            .unwrap()
+            .message
+            .as_deref()
+            .unwrap()
+            .starts_with("timeout: test ran longer than 3s"),
         "{version}: timeout message"
     );
     assert!(
-        case("tests.test_dying::test_crash").result.as_ref().unwrap().message.as_deref().unwrap().ends_with("exited with code 3"),
+        case("tests.test_dying::test_crash")
+            .result
+            .as_ref()
+            .unwrap()
+            .message
+            .as_deref()
+            .unwrap()
+            .ends_with("exited with code 3"),
         "{version}: crash message"
     );
 
@@ -268,7 +310,10 @@ fn check_version(venv: &Path) {
         &temp.path().join("pytest.xml"),
     ));
     let mut ours: Vec<&String> = cases.keys().collect();
-    ours.retain(|key| !key.starts_with("tests.test_dying::test_crash") && !key.starts_with("tests.test_dying::test_hang"));
+    ours.retain(|key| {
+        !key.starts_with("tests.test_dying::test_crash")
+            && !key.starts_with("tests.test_dying::test_hang")
+    });
     assert_eq!(
         reference.keys().collect::<Vec<_>>(),
         ours,
@@ -289,7 +334,10 @@ fn check_version(venv: &Path) {
                 message.starts_with("collection failure: ImportError while importing"),
                 "{version}: {message}"
             );
-            assert_eq!(theirs.unwrap().message.as_deref(), Some("collection failure"));
+            assert_eq!(
+                theirs.unwrap().message.as_deref(),
+                Some("collection failure")
+            );
             continue;
         }
         assert_eq!(
@@ -299,12 +347,45 @@ fn check_version(venv: &Path) {
         );
     }
 
-    // From the history: no collection run, the batches name their tests; same outcomes.
+    // From the history: no collection run, the batches name their tests; same outcomes. A test
+    // added to a known file and a new file run too (the batches' "except" rule and catch-all).
+    let nested = project.join("tests/sub/test_nested.py");
+    let mut text = std::fs::read_to_string(&nested).unwrap();
+    text.push_str("\n\ndef test_added_later():\n    pass\n");
+    std::fs::write(&nested, text).unwrap();
+    std::fs::write(
+        project.join("tests/test_new.py"),
+        "def test_new_file():\n    pass\n",
+    )
+    .unwrap();
     let second = rxdist_run(&python, &project, &temp.path().join("second.xml"), &history);
-    let again = by_key(&second);
-    assert_eq!(labels(&again), labels(&cases), "{version}: outcomes from the history");
+    let mut again = by_key(&second);
+    for added in [
+        "tests.sub.test_nested::test_added_later",
+        "tests.test_new::test_new_file",
+    ] {
+        let case = again.remove(added);
+        assert_eq!(
+            case.as_ref().map(Case::label),
+            Some("passed"),
+            "{version}: {added} from the history"
+        );
+    }
+    assert_eq!(
+        labels(&again),
+        labels(&cases),
+        "{version}: outcomes from the history"
+    );
     for (key, case) in &again {
-        assert_eq!(case.attempts, cases[key].attempts, "{version}: {key}: attempts");
+        assert_eq!(
+            case.attempts, cases[key].attempts,
+            "{version}: {key}: attempts"
+        );
+        assert_eq!(
+            (&case.file, &case.line),
+            (&cases[key].file, &cases[key].line),
+            "{version}: {key}: file and line from the history"
+        );
     }
 }
 

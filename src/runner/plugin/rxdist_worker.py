@@ -264,6 +264,14 @@ def _skip_reason(report):
     return str(longrepr), str(longrepr)
 
 
+def _xfail_reason(report):
+    # Like pytest's junitxml: pytest < 8.4 writes xfail(run=False) as "reason: [NOTRUN] ...".
+    reason = report.wasxfail
+    if reason.startswith("reason: "):
+        reason = reason[len("reason: ") :]
+    return reason
+
+
 def _verdict(reports):
     """The test's outcome, message and details, as pytest's junitxml would report them."""
     outcome, message, details = "passed", None, None
@@ -276,7 +284,7 @@ def _verdict(reports):
                 ), None
             if report.skipped:
                 if hasattr(report, "wasxfail"):
-                    return "xfailed", report.wasxfail, None, None
+                    return "xfailed", _xfail_reason(report), None, None
                 reason, details = _skip_reason(report)
                 return "skipped", reason, details, None
         elif report.when == "call":
@@ -290,7 +298,7 @@ def _verdict(reports):
                     details = str(report.longrepr)
             elif report.skipped:
                 if hasattr(report, "wasxfail"):
-                    outcome, message = "xfailed", report.wasxfail
+                    outcome, message = "xfailed", _xfail_reason(report)
                 else:
                     outcome = "skipped"
                     message, details = _skip_reason(report)
