@@ -56,6 +56,14 @@ impl Case {
         format!("{}::{}", self.classname, self.name)
     }
 
+    /// The result element's message.
+    fn message(&self) -> &str {
+        self.result
+            .as_ref()
+            .and_then(|result| result.message.as_deref())
+            .unwrap_or_else(|| panic!("{} has no result message", self.key()))
+    }
+
     /// The outcome in the words of the spec's table.
     fn label(&self) -> &'static str {
         let Some(result) = &self.result else {
@@ -118,6 +126,11 @@ const EXPECTED: &[(&str, &str)] = &[
 const DYING: &[&str] = &[
     "tests/test_dying.py::test_crash",
     "tests/test_dying.py::test_hang",
+];
+/// The same tests by `classname::name`.
+const DYING_KEYS: &[&str] = &[
+    "tests.test_dying::test_crash",
+    "tests.test_dying::test_hang",
 ];
 
 /// The version environments `tests/run.sh` prepared.
@@ -246,13 +259,33 @@ fn check_version(venv: &Path) {
         first.properties
     );
     let cases = by_key(&first);
+    check_outcomes(&version, &cases);
+    let reference = pytest_report(&python, &project, &temp.path().join("pytest.xml"));
+    check_like_pytest(&version, &cases, &by_key(&reference));
+
+    // From the history: no collection run, the batches name their tests. A test added to a
+    // known file and a new file run too (the batches' "except" rule and the catch-all).
+    let nested = project.join("tests/sub/test_nested.py");
+    let mut text = std::fs::read_to_string(&nested).unwrap();
+    text.push_str("\n\ndef test_added_later():\n    pass\n");
+    std::fs::write(&nested, text).unwrap();
+    std::fs::write(
+        project.join("tests/test_new.py"),
+        "def test_new_file():\n    pass\n",
+    )
+    .unwrap();
+    let second = rxdist_run(&python, &project, &temp.path().join("second.xml"), &history);
+    check_history_run(&version, &cases, by_key(&second));
+}
+
+/// The first run's outcomes, and the details the outcome table does not show.
+fn check_outcomes(version: &str, cases: &BTreeMap<String, Case>) {
     let expected: BTreeMap<String, &str> = EXPECTED
         .iter()
         .map(|(key, label)| ((*key).to_owned(), *label))
         .collect();
-    assert_eq!(labels(&cases), expected, "{version}: outcomes");
+    assert_eq!(labels(cases), expected, "{version}: outcomes");
 
-    // Details the outcome table does not show.
     let case = |key: &str| &cases[key];
     assert_eq!(
         case("tests.test_outcomes::test_record_property").properties,
@@ -280,86 +313,64 @@ fn check_version(venv: &Path) {
         ["rerunFailure"],
         "{version}: a failure is retried once"
     );
+    let hang = case("tests.test_dying::test_hang").message();
     assert!(
-        case("tests.test_dying::test_hang")
-            .result
-            .as_ref()
-            .unwrap()
-            .message
-            .as_deref()
-            .unwrap()
-            .starts_with("timeout: test ran longer than 3s"),
-        "{version}: timeout message"
+        hang.starts_with("timeout: test ran longer than 3s"),
+        "{version}: {hang}"
     );
-    assert!(
-        case("tests.test_dying::test_crash")
-            .result
-            .as_ref()
-            .unwrap()
-            .message
-            .as_deref()
-            .unwrap()
-            .ends_with("exited with code 3"),
-        "{version}: crash message"
-    );
+    let crash = case("tests.test_dying::test_crash").message();
+    assert!(crash.ends_with("exited with code 3"), "{version}: {crash}");
+}
 
-    // Names, locations and results as this pytest's own junitxml writes them.
-    let reference = by_key(&pytest_report(
-        &python,
-        &project,
-        &temp.path().join("pytest.xml"),
-    ));
+/// Names, locations and results as this pytest's own junitxml writes them.
+fn check_like_pytest(
+    version: &str,
+    cases: &BTreeMap<String, Case>,
+    reference: &BTreeMap<String, Case>,
+) {
     let mut ours: Vec<&String> = cases.keys().collect();
-    ours.retain(|key| {
-        !key.starts_with("tests.test_dying::test_crash")
-            && !key.starts_with("tests.test_dying::test_hang")
-    });
+    ours.retain(|key| !DYING_KEYS.contains(&key.as_str()));
     assert_eq!(
         reference.keys().collect::<Vec<_>>(),
         ours,
         "{version}: the same testcases as pytest's own report"
     );
-    for (key, theirs) in &reference {
+    for (key, theirs) in reference {
         let ours = &cases[key];
         assert_eq!(
             (&ours.file, &ours.line),
             (&theirs.file, &theirs.line),
             "{version}: {key}: file and line"
         );
-        let (ours, theirs) = (ours.result.as_ref(), theirs.result.as_ref());
         if key == "::tests.test_broken" {
             // rxdist says why collection failed; pytest only that it did.
-            let message = ours.unwrap().message.as_deref().unwrap();
+            let message = ours.message();
             assert!(
                 message.starts_with("collection failure: ImportError while importing"),
                 "{version}: {message}"
             );
-            assert_eq!(
-                theirs.unwrap().message.as_deref(),
-                Some("collection failure")
-            );
+            assert_eq!(theirs.message(), "collection failure", "{version}");
             continue;
         }
+        let result = |case: &Case| {
+            case.result
+                .as_ref()
+                .map(|r| (r.tag.clone(), r.kind.clone(), r.message.clone()))
+        };
         assert_eq!(
-            ours.map(|r| (&r.tag, &r.kind, &r.message)),
-            theirs.map(|r| (&r.tag, &r.kind, &r.message)),
+            result(ours),
+            result(theirs),
             "{version}: {key}: result element"
         );
     }
+}
 
-    // From the history: no collection run, the batches name their tests; same outcomes. A test
-    // added to a known file and a new file run too (the batches' "except" rule and catch-all).
-    let nested = project.join("tests/sub/test_nested.py");
-    let mut text = std::fs::read_to_string(&nested).unwrap();
-    text.push_str("\n\ndef test_added_later():\n    pass\n");
-    std::fs::write(&nested, text).unwrap();
-    std::fs::write(
-        project.join("tests/test_new.py"),
-        "def test_new_file():\n    pass\n",
-    )
-    .unwrap();
-    let second = rxdist_run(&python, &project, &temp.path().join("second.xml"), &history);
-    let mut again = by_key(&second);
+/// The run from the history: the same outcomes, attempts and locations, plus the added tests.
+fn check_history_run(
+    version: &str,
+    cases: &BTreeMap<String, Case>,
+    mut again: BTreeMap<String, Case>,
+) {
     for added in [
         "tests.sub.test_nested::test_added_later",
         "tests.test_new::test_new_file",
@@ -373,7 +384,7 @@ fn check_version(venv: &Path) {
     }
     assert_eq!(
         labels(&again),
-        labels(&cases),
+        labels(cases),
         "{version}: outcomes from the history"
     );
     for (key, case) in &again {
