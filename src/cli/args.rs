@@ -270,7 +270,7 @@ pub enum DistArg {
     Loadfile,
     /// A module's or class's tests run in one process
     Loadscope,
-    /// Like load; each xdist_group runs in one process, in order
+    /// Like load; each `xdist_group` runs in one process, in order
     Loadgroup,
     /// Like load, with more and smaller tail batches
     Worksteal,

@@ -451,7 +451,7 @@ impl Scheduler {
             .position(|p| p.slot.is_none_or(|s| s == slot) && self.fits(&p.groups, running))
         {
             let pending = self.urgent.remove(index).expect("index is in range");
-            return Some(self.from_pending(pending, false));
+            return Some(self.pending_batch(pending, false));
         }
         if self.queue.is_empty()
             && let Some(catch_all) = self.catch_all.take()
@@ -468,7 +468,7 @@ impl Scheduler {
             .position(|p| self.fits(&p.groups, running))
         {
             let pending = self.constrained.remove(index).expect("index is in range");
-            return Some(self.from_pending(pending, false));
+            return Some(self.pending_batch(pending, false));
         }
         if !self.queue.is_empty() {
             return Some(self.take_from_queue());
@@ -487,7 +487,7 @@ impl Scheduler {
                 groups: Vec::new(),
                 slot: None,
             };
-            return Some(self.from_pending(pending, true));
+            return Some(self.pending_batch(pending, true));
         }
         None
     }
@@ -581,7 +581,7 @@ impl Scheduler {
         self.make(selection, known_ids, seconds, BatchShape::first_attempt())
     }
 
-    fn from_pending(&mut self, pending: Pending, exclusive: bool) -> Batch {
+    fn pending_batch(&mut self, pending: Pending, exclusive: bool) -> Batch {
         let mut files: BTreeMap<String, Option<FileRule>> = BTreeMap::new();
         for id in &pending.ids {
             let entry = files
@@ -739,9 +739,9 @@ mod tests {
             .iter()
             .map(|b| b.predicted_seconds)
             .collect();
-        assert_eq!(sizes[0], 50.0);
+        assert!((sizes[0] - 50.0).abs() < 1e-9, "{sizes:?}");
         assert!(sizes.windows(2).all(|w| w[0] >= w[1]), "{sizes:?}");
-        assert_eq!(sizes.iter().sum::<f64>(), 200.0);
+        assert!((sizes.iter().sum::<f64>() - 200.0).abs() < 1e-9);
     }
 
     #[test]
