@@ -61,7 +61,7 @@ pub fn run(settings: &RunSettings, cwd: &Path, interactive: bool) -> Result<Comp
     let last_failed = take_last_failed(&mut command, cwd);
     let coverage_dir = scratch.path().join("coverage");
     let coverage_out = prepare_coverage(settings, &mut command, &coverage_dir)?;
-    let config = ExecConfig {
+    let mut config = ExecConfig {
         command,
         cwd: cwd.to_path_buf(),
         workers: settings.workers,
@@ -78,7 +78,6 @@ pub fn run(settings: &RunSettings, cwd: &Path, interactive: bool) -> Result<Comp
         estimates: Arc::new(estimates),
     };
     let mut results = Results::default();
-    let mut reporter = Reporter::new(settings.workers, interactive);
     let options = ScheduleOptions {
         workers: settings.workers,
         mode: settings.dist,
@@ -109,6 +108,11 @@ pub fn run(settings: &RunSettings, cwd: &Path, interactive: bool) -> Result<Comp
         Work::Cancelled(Cancel::Terminate) => return Ok(Completion::Terminated),
     };
     explain_taken(&observed, settings);
+    if !scheduler.is_static() {
+        // Never more workers than batches that could run at once.
+        config.workers = config.workers.min(scheduler.max_concurrency());
+    }
+    let mut reporter = Reporter::new(config.workers, interactive);
 
     let outcome = executor::execute(
         &config,

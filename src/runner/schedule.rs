@@ -388,6 +388,17 @@ impl Scheduler {
             + self.serial.len()
     }
 
+    /// The most batches that could ever run at once: one per queued unit, constrained batch
+    /// and requeue, the catch-all, and the serial batch (at least 1).
+    pub fn max_concurrency(&self) -> usize {
+        (self.queue.len()
+            + self.constrained.len()
+            + self.urgent.len()
+            + usize::from(self.catch_all.is_some())
+            + usize::from(!self.serial.is_empty()))
+        .max(1)
+    }
+
     /// Whether anything is left to dispatch.
     pub fn is_empty(&self) -> bool {
         self.queue.is_empty()
@@ -953,6 +964,20 @@ mod tests {
             })
         );
         assert!(scheduler.is_empty());
+    }
+
+    #[test]
+    fn never_more_workers_than_batches() {
+        let scheduler = Scheduler::new(
+            vec![
+                file("a.py", &[("t", 1.0)], false),
+                file("b.py", &[("t", 1.0)], false),
+            ],
+            options(8, DistMode::Load),
+        );
+        assert_eq!(scheduler.max_concurrency(), 2);
+        let empty = Scheduler::new(Vec::new(), options(8, DistMode::Load));
+        assert_eq!(empty.max_concurrency(), 1);
     }
 
     #[test]
