@@ -536,6 +536,14 @@ fn files_from_collection(
         attempt.details = Some(details);
         results.push(&path, attempt);
     }
+    for (path, reason) in collection.skipped {
+        if total > 1 && file_bucket(&path, total) != index {
+            continue;
+        }
+        let mut attempt = AttemptResult::synthetic(Status::Skipped, "collection skipped", 0.0);
+        attempt.details = Some(reason);
+        results.push(&path, attempt);
+    }
     let seconds = |id: &str| {
         if history.is_empty() {
             1.0

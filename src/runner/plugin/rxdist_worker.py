@@ -221,23 +221,32 @@ def pytest_collection_modifyitems(session, config, items):
 
 
 def pytest_collectreport(report):
-    if _spec is None or not report.failed:
+    if _spec is None:
         return
-    _emit(
-        {
-            "e": "collecterror",
-            "path": _text(report.nodeid),
-            "message": _text(_crash_message(report)),
-            "details": _text(str(report.longrepr)),
-        }
-    )
+    if report.failed:
+        _emit(
+            {
+                "e": "collecterror",
+                "path": _text(report.nodeid),
+                "message": _text(_crash_message(report)),
+                "details": _text(str(report.longrepr)),
+            }
+        )
+    elif report.skipped and "::" not in report.nodeid and report.nodeid:
+        # A module skipped at import (importorskip, skip(allow_module_level=True)): pytest's
+        # junitxml reports it as a testcase named after the module.
+        reason, _ = _skip_reason(report)
+        _emit({"e": "collectskip", "path": _text(report.nodeid), "message": _text(reason)})
 
 
 def pytest_runtest_logstart(nodeid, location):
     if _spec is None:
         return
     _reports[nodeid] = []
-    _emit({"e": "start", "id": _text(nodeid), "t": time.time()})
+    event = {"e": "start", "id": _text(nodeid), "file": _text(location[0]), "t": time.time()}
+    if location[1] is not None:
+        event["line"] = location[1]
+    _emit(event)
 
 
 def pytest_runtest_logreport(report):
