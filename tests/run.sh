@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs the whole test suite: unit, property, snapshot and end-to-end tests of the real binary
-# against real pytest (installed into target/python by scripts/python-env.sh).
+# against real pytest (installed into target/python by scripts/python-env.sh), cargo-nextest and
+# vitest (installed into target/js by scripts/js-env.sh).
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -8,6 +9,7 @@ cd "$root"
 python=$(scripts/python-env.sh)
 PATH="$(dirname "$python"):$PATH"
 export PATH
+scripts/js-env.sh >/dev/null
 # Keep the machine's CI variables out of the tests: rxdist reads them on purpose.
 unset GITHUB_ACTIONS CIRCLE_NODE_INDEX CIRCLE_NODE_TOTAL GITLAB_CI CI_NODE_INDEX CI_NODE_TOTAL \
   BUILDKITE_PARALLEL_JOB BUILDKITE_PARALLEL_JOB_COUNT SYSTEM_JOBPOSITIONINPHASE \

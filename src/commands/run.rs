@@ -16,10 +16,11 @@ use std::time::Instant;
 
 use super::{diagnostics, inputs, plan};
 use crate::atomic;
+use crate::cli::RunnerArg;
 use crate::error::{Completion, Error};
 use crate::identity::file_key;
 use crate::plan::{Granularity, plan_owned};
-use crate::runner::executor::{self, Collection, Ending, ExecConfig, Observed, Scratch};
+use crate::runner::executor::{self, Collection, Driver, Ending, ExecConfig, Observed, Scratch};
 use crate::runner::protocol::{Defer, DeferGroup, file_bucket};
 use crate::runner::reporter::Reporter;
 use crate::runner::results::{AttemptResult, Results, Status};
@@ -27,7 +28,8 @@ use crate::runner::schedule::{
     ConstrainedTest, DistMode, Estimated, FileWork, ScheduleOptions, Scheduler,
 };
 use crate::runner::signals::{Cancel, CancelFlag};
-use crate::settings::{KeepTogether, RunSettings};
+use crate::runner::template::{Template, TemplateError, TemplateRun};
+use crate::settings::{KeepTogether, RunSettings, TestSource};
 use crate::timings::{Estimator, History, Observation, Retention, RunOrder, store};
 
 /// Smallest batch worth a process start, in estimated seconds: pytest's own start-up and the
@@ -39,6 +41,13 @@ const SLOWEST: usize = 10;
 /// Runs `rxdist run`.
 pub fn run(settings: &RunSettings, cwd: &Path, interactive: bool) -> Result<Completion, Error> {
     let started = Instant::now();
+    let template = match settings.runner {
+        RunnerArg::Template if settings.dist == DistMode::Static => {
+            return Err(TemplateError::Static.into());
+        }
+        RunnerArg::Template => Some(Template::parse(&settings.command)?),
+        RunnerArg::Pytest => None,
+    };
     let cancel = CancelFlag::install().map_err(|source| Error::Write {
         path: PathBuf::from("<signal handlers>"),
         source,
@@ -48,6 +57,13 @@ pub fn run(settings: &RunSettings, cwd: &Path, interactive: bool) -> Result<Comp
         None => None,
     };
     let history = history.unwrap_or_default();
+    let driver = match template {
+        Some(template) => {
+            let ids = template_ids(settings, &history, cwd)?;
+            Driver::Template(Arc::new(TemplateRun::new(template, ids)))
+        }
+        None => Driver::Pytest,
+    };
     let scratch = Scratch::new().map_err(Error::Exec)?;
     let estimator = Estimator::new(&history);
     let estimates: HashMap<String, f64> = history
@@ -84,6 +100,7 @@ pub fn run(settings: &RunSettings, cwd: &Path, interactive: bool) -> Result<Comp
         run_id: run_id(),
         env: Vec::new(),
         estimates: Arc::new(estimates),
+        driver,
     };
     let mut results = Results::default();
     let mut reporter = Reporter::new(settings.workers, interactive);
@@ -101,7 +118,9 @@ pub fn run(settings: &RunSettings, cwd: &Path, interactive: bool) -> Result<Comp
     };
 
     let known_files = history_files(&history, cwd);
-    let use_history = settings.dist != DistMode::LoadGroup && !known_files.is_empty();
+    let use_history = settings.dist != DistMode::LoadGroup
+        && !known_files.is_empty()
+        && matches!(config.driver, Driver::Pytest);
     let mut observed = Observed::default();
     let mut scheduler = if settings.dist == DistMode::Static {
         if total > 1 {
@@ -116,7 +135,15 @@ pub fn run(settings: &RunSettings, cwd: &Path, interactive: bool) -> Result<Comp
         options.catch_all = Some((total > 1).then_some((index, total)));
         Scheduler::new(files, options)
     } else {
-        let collection = match executor::collect(&config, &scratch, &cancel) {
+        let collected = match &config.driver {
+            // A template runner's ids are known: they are its "collection".
+            Driver::Template(template) => Ok(Collection {
+                items: template.ids().to_vec(),
+                ..Collection::default()
+            }),
+            Driver::Pytest => executor::collect(&config, &scratch, &cancel),
+        };
+        let collection = match collected {
             Ok(collection) => collection,
             Err(executor::CollectFailure::Cancelled(signal)) => {
                 return Ok(match signal {
@@ -250,6 +277,18 @@ fn explain_taken(observed: &Observed, settings: &RunSettings) {
             other => format!("pytest option {other} is handled by rxdist"),
         };
         diagnostics::info(text);
+    }
+}
+
+/// The ids a template runner runs: the `--tests` list, else every test the history knows.
+fn template_ids(
+    settings: &RunSettings,
+    history: &History,
+    cwd: &Path,
+) -> Result<Vec<String>, Error> {
+    match &settings.tests {
+        Some(path) => inputs::load_tests(&TestSource::File(path.clone()), cwd),
+        None => Ok(history.iter().map(|(id, _)| id).collect()),
     }
 }
 
