@@ -6,6 +6,7 @@
 mod diagnostics;
 mod entry;
 mod inputs;
+mod last_failed;
 mod plan;
 mod render;
 mod run;

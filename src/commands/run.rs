@@ -14,14 +14,14 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Instant;
 
-use super::{diagnostics, inputs, plan};
+use super::{diagnostics, inputs, last_failed, plan};
 use crate::atomic;
 use crate::cli::RunnerArg;
 use crate::error::{Completion, Error};
 use crate::identity::file_key;
 use crate::plan::{Granularity, plan_owned};
 use crate::runner::executor::{self, Collection, Driver, Ending, ExecConfig, Observed, Scratch};
-use crate::runner::protocol::{Defer, DeferGroup, file_bucket};
+use crate::runner::protocol::{CatchAll, Defer, DeferGroup, file_bucket};
 use crate::runner::reporter::Reporter;
 use crate::runner::results::{AttemptResult, Results, Status};
 use crate::runner::schedule::{
@@ -86,8 +86,41 @@ pub fn run(settings: &RunSettings, cwd: &Path, interactive: bool) -> Result<Comp
             })
             .collect(),
     };
+    // Coverage: asked for with --cov, or by pytest-cov options in the command itself.
+    let mut command = settings.command.clone();
+    let last_failed = if last_failed::take_flag(&mut command) {
+        let ids = last_failed::read(cwd);
+        if ids.is_empty() {
+            diagnostics::info("--lf: no failures recorded in .pytest_cache, running every test");
+        } else {
+            diagnostics::info(format_args!(
+                "--lf: running the {} tests that failed last time",
+                ids.len()
+            ));
+        }
+        Some(ids)
+    } else {
+        None
+    };
+    let measures = crate::runner::coverage::command_measures(&command);
+    let coverage_out = settings
+        .coverage
+        .clone()
+        .or_else(|| measures.then(|| PathBuf::from(crate::settings::DEFAULT_COV_OUT)));
+    let coverage_dir = scratch.path().join("coverage");
+    if coverage_out.is_some() {
+        if !measures {
+            command.push("--cov".to_owned());
+        }
+        // Each process writes data only; the one report is rxdist's.
+        command.push("--cov-report=".to_owned());
+        std::fs::create_dir_all(&coverage_dir).map_err(|source| Error::Write {
+            path: coverage_dir.clone(),
+            source,
+        })?;
+    }
     let config = ExecConfig {
-        command: settings.command.clone(),
+        command,
         cwd: cwd.to_path_buf(),
         workers: settings.workers,
         timeout: settings.timeout,
@@ -99,6 +132,7 @@ pub fn run(settings: &RunSettings, cwd: &Path, interactive: bool) -> Result<Comp
         shard: settings.shard,
         run_id: run_id(),
         env: Vec::new(),
+        coverage_dir: coverage_out.as_ref().map(|_| coverage_dir.clone()),
         estimates: Arc::new(estimates),
         driver,
     };
@@ -115,6 +149,7 @@ pub fn run(settings: &RunSettings, cwd: &Path, interactive: bool) -> Result<Comp
             .map(|g| (g.name.clone(), g.max_concurrent))
             .collect(),
         catch_all: None,
+        shard: settings.shard,
     };
 
     let known_files = history_files(&history, cwd);
@@ -122,17 +157,27 @@ pub fn run(settings: &RunSettings, cwd: &Path, interactive: bool) -> Result<Comp
         && !known_files.is_empty()
         && matches!(config.driver, Driver::Pytest);
     let mut observed = Observed::default();
-    let mut scheduler = if settings.dist == DistMode::Static {
-        if total > 1 {
-            diagnostics::warning(
-                "--dist static with shards: each shard runs the files that hash to it, then each worker the files that hash to it",
-            );
-        }
+    let mut scheduler = if let Some(ids) = last_failed.as_ref().filter(|ids| !ids.is_empty()) {
+        // Exact ids: nothing to collect. Deleted tests simply do not run.
+        let ids: Vec<String> = if total > 1 {
+            let assignment = shard_assignment(ids.clone(), &history, settings, &HashMap::new());
+            ids.iter()
+                .filter(|id| assignment.get(*id) == Some(&index))
+                .cloned()
+                .collect()
+        } else {
+            ids.clone()
+        };
+        Scheduler::new(files_from_ids(&ids, &estimator, &history), options)
+    } else if settings.dist == DistMode::Static {
         Scheduler::new(Vec::new(), options)
     } else if use_history {
-        let files = files_from_history(&history, &estimator, known_files, settings);
         let mut options = options;
-        options.catch_all = Some((total > 1).then_some((index, total)));
+        options.catch_all = Some(CatchAll {
+            known: known_files.clone(),
+            bucket: (total > 1).then_some((index, total)),
+        });
+        let files = files_from_history(&history, &estimator, known_files, settings);
         Scheduler::new(files, options)
     } else {
         let collected = match &config.driver {
@@ -212,6 +257,26 @@ pub fn run(settings: &RunSettings, cwd: &Path, interactive: bool) -> Result<Comp
             .collect::<String>(),
         outcome.batches
     ));
+
+    if let Some(previous) = last_failed {
+        if let Err(error) = last_failed::write(cwd, &last_failed::updated(previous, &results)) {
+            diagnostics::warning(format_args!(
+                "cannot update .pytest_cache for --lf: {error}"
+            ));
+        }
+    }
+
+    if let Some(out) = &coverage_out {
+        let python = outcome
+            .observed
+            .python
+            .clone()
+            .unwrap_or_else(|| "python3".to_owned());
+        match crate::runner::coverage::combine(&python, &coverage_dir, cwd, out) {
+            Ok(()) => reporter.line(&format!("rxdist: wrote coverage to {}", out.display())),
+            Err(error) => diagnostics::warning(format_args!("no coverage report: {error}")),
+        }
+    }
 
     if let Some(path) = &settings.history
         && settings.record
@@ -360,6 +425,35 @@ fn files_from_history(
         });
     }
     files
+}
+
+/// Work for an exact list of ids (`--lf`), none of them open.
+fn files_from_ids(ids: &[String], estimator: &Estimator<'_>, history: &History) -> Vec<FileWork> {
+    let mut by_file: BTreeMap<String, Vec<Estimated>> = BTreeMap::new();
+    for id in ids {
+        let seconds = if history.is_empty() {
+            1.0
+        } else {
+            estimator.estimate(id).micros as f64 / 1e6
+        };
+        by_file
+            .entry(file_key(id).to_owned())
+            .or_default()
+            .push(Estimated {
+                id: id.clone(),
+                seconds,
+            });
+    }
+    by_file
+        .into_iter()
+        .map(|(file, tests)| FileWork {
+            setup_seconds: estimator.file_setup_micros(&file) as f64 / 1e6,
+            file,
+            tests,
+            open: false,
+            excluded: Vec::new(),
+        })
+        .collect()
 }
 
 /// Work for collection mode: the collected tests of this shard, and its constrained tests.

@@ -76,6 +76,8 @@ pub struct ExecConfig {
     pub run_id: String,
     /// Extra environment for every worker.
     pub env: Vec<(String, String)>,
+    /// Directory for per-process coverage data files (`COVERAGE_FILE`), when measuring.
+    pub coverage_dir: Option<PathBuf>,
     /// Estimated seconds of tests the history knows, for deferred tests found while running.
     pub estimates: std::sync::Arc<std::collections::HashMap<String, f64>>,
     /// How batches become processes and processes results.
@@ -116,6 +118,8 @@ pub struct Observed {
     pub taken: BTreeMap<String, serde_json::Value>,
     /// pytest's version.
     pub pytest_version: Option<String>,
+    /// The Python interpreter that runs pytest.
+    pub python: Option<String>,
 }
 
 /// The loop's outcome.
@@ -243,6 +247,10 @@ pub fn worker_command(
         .env("PYTEST_XDIST_WORKER", format!("gw{slot}"))
         .env("PYTEST_XDIST_WORKER_COUNT", config.workers.to_string())
         .env("PYTEST_XDIST_TESTRUNUID", &config.run_id);
+    if let Some(dir) = &config.coverage_dir {
+        // One data file per process; `coverage combine` joins them at the end.
+        command.env("COVERAGE_FILE", dir.join(format!(".coverage.{batch_id}")));
+    }
     environment(&mut command, config, scratch, slot, attempt)?;
     Ok(command)
 }
@@ -426,6 +434,7 @@ pub fn execute(
                     reporter,
                     &mut restarts,
                     ending.is_some(),
+                    scratch.path(),
                 ),
                 Driver::Template(template) => template.finish(
                     &Exited {
@@ -459,11 +468,20 @@ pub fn execute(
         }
 
         // --maxfail counts final failures only (a failure that will be retried is not final).
-        if ending.is_none() && config.maxfail > 0 && reporter.failures() >= config.maxfail {
+        // A -x or --maxfail in the user's pytest options applies to the whole run too.
+        let maxfail = if config.maxfail > 0 {
+            config.maxfail
+        } else {
+            observed
+                .taken
+                .get("maxfail")
+                .and_then(serde_json::Value::as_u64)
+                .map_or(0, |n| n as usize)
+        };
+        if ending.is_none() && maxfail > 0 && reporter.failures() >= maxfail {
             reporter.note(&format!(
-                "{} failed, --maxfail is {}: stopping",
+                "{} failed, --maxfail is {maxfail}: stopping",
                 reporter.failures(),
-                config.maxfail
             ));
             ending = Some(Ending::MaxFail);
             continue;
@@ -622,9 +640,14 @@ fn pump(
     for event in events {
         active.saw_any_event = true;
         match event {
-            Event::Options { taken, pytest } => {
+            Event::Options {
+                taken,
+                pytest,
+                python,
+            } => {
                 if observed.pytest_version.is_none() {
                     observed.pytest_version = Some(pytest);
+                    observed.python = python;
                 }
                 for (key, value) in taken {
                     observed.taken.entry(key).or_insert(value);
@@ -749,6 +772,7 @@ fn finish_batch(
     reporter: &mut Reporter,
     restarts: &mut usize,
     stopping_all: bool,
+    scratch_dir: &Path,
 ) -> Option<Ending> {
     let Active {
         batch,
@@ -839,7 +863,7 @@ fn finish_batch(
             // The process died.
             *restarts += 1;
             let how = process::describe_exit(status);
-            let tail = log_tail(&log, 20);
+            let tail = scrub(&log_tail(&log, 20), scratch_dir);
             match running_id {
                 Some((id, elapsed)) => {
                     let mut attempt = AttemptResult::synthetic(
@@ -905,6 +929,11 @@ pub(super) fn mark_not_run(
             report_final(reporter, results, id, None);
         }
     }
+}
+
+/// Replaces the run's scratch directory in worker output, which changes on every run.
+fn scrub(text: &str, scratch: &Path) -> String {
+    text.replace(&*scratch.to_string_lossy(), "<rxdist-scratch>")
 }
 
 pub(super) fn log_tail(path: &Path, lines: usize) -> String {
@@ -1005,9 +1034,14 @@ pub fn collect(
     let mut collected = false;
     for event in events {
         match event {
-            Event::Options { taken, pytest } => {
+            Event::Options {
+                taken,
+                pytest,
+                python,
+            } => {
                 collection.observed.taken = taken;
                 collection.observed.pytest_version = Some(pytest);
+                collection.observed.python = python;
             }
             Event::Collected { items, deferred } => {
                 collected = true;

@@ -11,9 +11,11 @@
 //! | `template` | `--runner template`: placeholder expansion, JUnit testcases to batch ids |
 //! | `reporter` | the console: one writer, progress bar or one line per test |
 //! | `process`, `signals`, `workers` | process groups and signals, Ctrl-C, `-n` |
+//! | `coverage` | one coverage.py data file per process, combined into one Cobertura XML |
 //! | `collect` | `--collect pytest` for `plan` and `shard` |
 
 mod collect;
+pub mod coverage;
 pub mod executor;
 mod process;
 pub mod protocol;

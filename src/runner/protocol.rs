@@ -102,6 +102,9 @@ pub enum Event {
         /// pytest's version.
         #[serde(default)]
         pytest: String,
+        /// The Python interpreter running pytest.
+        #[serde(default)]
+        python: Option<String>,
     },
     /// What this process will run, and what it set aside.
     Collected {

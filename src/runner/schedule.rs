@@ -93,13 +93,23 @@ struct Unit {
     seconds: f64,
 }
 
-/// What a batch runs.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Selection {
-    /// These files, each whole or restricted.
-    Files(BTreeMap<String, Option<FileRule>>),
+/// What a batch runs: these files, each whole or restricted, and possibly the files the history
+/// does not know (the catch-all rides along with the first batch instead of costing a process).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Selection {
+    /// Files, each whole (`None`) or restricted.
+    pub files: BTreeMap<String, Option<FileRule>>,
     /// Files the history does not know.
-    CatchAll(CatchAll),
+    pub catch_all: Option<CatchAll>,
+}
+
+impl Selection {
+    fn files(files: BTreeMap<String, Option<FileRule>>) -> Self {
+        Selection {
+            files,
+            catch_all: None,
+        }
+    }
 }
 
 /// One process's worth of work.
@@ -128,14 +138,17 @@ pub struct Batch {
 impl Batch {
     /// The spec the plugin reads.
     pub fn spec(&self, events: std::path::PathBuf, defer: Option<&Defer>) -> BatchSpec {
-        let (files, catch_all) = match &self.selection {
-            Selection::Files(files) => (Some(files.clone()), None),
-            Selection::CatchAll(catch_all) => (None, Some(catch_all.clone())),
+        // A catch-all batch with no files of its own names no `files` at all, so that every
+        // file not known to the history is collected.
+        let files = if self.selection.files.is_empty() && self.selection.catch_all.is_some() {
+            None
+        } else {
+            Some(self.selection.files.clone())
         };
         BatchSpec {
             events,
             files,
-            catch_all,
+            catch_all: self.selection.catch_all.clone(),
             defer: if self.defer { defer.cloned() } else { None },
         }
     }
@@ -163,8 +176,12 @@ pub struct ScheduleOptions {
     pub min_batch_seconds: f64,
     /// Concurrency limit of each named group.
     pub group_limits: BTreeMap<String, usize>,
-    /// Whether to add a catch-all batch for files the history does not know.
-    pub catch_all: Option<Option<(usize, usize)>>,
+    /// The catch-all batch for files the history does not know: `known` must list every
+    /// known file of every shard, not only this shard's.
+    pub catch_all: Option<CatchAll>,
+    /// `(index, total)` of this shard: `static` mode hashes files over every worker of every
+    /// shard.
+    pub shard: (usize, usize),
 }
 
 /// What is running, as far as constraints are concerned.
@@ -201,7 +218,6 @@ impl Scheduler {
         files.sort_by(|a, b| a.file.cmp(&b.file));
         let workers = options.workers.max(1);
         let mut units = Vec::new();
-        let mut known_files = Vec::new();
         let total: f64 = files
             .iter()
             .map(|file| file.setup_seconds + file.tests.iter().map(|t| t.seconds).sum::<f64>())
@@ -212,7 +228,6 @@ impl Scheduler {
         let mut split_open = HashMap::new();
         let static_mode = options.mode == DistMode::Static;
         for file in files {
-            known_files.push(file.file.clone());
             let seconds: f64 =
                 file.setup_seconds + file.tests.iter().map(|t| t.seconds).sum::<f64>();
             let splittable = !matches!(options.mode, DistMode::LoadFile | DistMode::Static);
@@ -263,10 +278,7 @@ impl Scheduler {
                 .then_with(|| a.ids.cmp(&b.ids))
         });
         let remaining_seconds = units.iter().map(|unit| unit.seconds).sum();
-        let catch_all = options.catch_all.map(|bucket| CatchAll {
-            known: known_files,
-            bucket,
-        });
+        let catch_all = options.catch_all.clone();
         let mut scheduler = Scheduler {
             options,
             queue: units.into(),
@@ -406,10 +418,17 @@ impl Scheduler {
         self.next_id += 1;
         Batch {
             id,
-            selection: Selection::CatchAll(CatchAll {
-                known: Vec::new(),
-                bucket: Some((slot, self.options.workers.max(1))),
-            }),
+            selection: Selection {
+                files: BTreeMap::new(),
+                catch_all: Some(CatchAll {
+                    known: Vec::new(),
+                    bucket: Some(static_bucket(
+                        self.options.shard,
+                        slot,
+                        self.options.workers,
+                    )),
+                }),
+            },
             known_ids: Vec::new(),
             predicted_seconds: 0.0,
             attempt: 1,
@@ -434,13 +453,14 @@ impl Scheduler {
             let pending = self.urgent.remove(index).expect("index is in range");
             return Some(self.from_pending(pending, false));
         }
-        if let Some(catch_all) = self.catch_all.take() {
-            return Some(self.make(
-                Selection::CatchAll(catch_all),
-                Vec::new(),
-                0.0,
-                BatchShape::first_attempt(),
-            ));
+        if self.queue.is_empty()
+            && let Some(catch_all) = self.catch_all.take()
+        {
+            let selection = Selection {
+                files: BTreeMap::new(),
+                catch_all: Some(catch_all),
+            };
+            return Some(self.make(selection, Vec::new(), 0.0, BatchShape::first_attempt()));
         }
         if let Some(index) = self
             .constrained
@@ -552,12 +572,13 @@ impl Scheduler {
                 }
             }
         }
-        self.make(
-            Selection::Files(files),
-            known_ids,
-            seconds,
-            BatchShape::first_attempt(),
-        )
+        let selection = Selection {
+            files,
+            // Unknown files run early, with the first (largest) batch, so a slow new test
+            // cannot become the tail.
+            catch_all: self.catch_all.take(),
+        };
+        self.make(selection, known_ids, seconds, BatchShape::first_attempt())
     }
 
     fn from_pending(&mut self, pending: Pending, exclusive: bool) -> Batch {
@@ -577,7 +598,7 @@ impl Scheduler {
             defer: false,
             slot: pending.slot,
         };
-        self.make(Selection::Files(files), pending.ids, pending.seconds, shape)
+        self.make(Selection::files(files), pending.ids, pending.seconds, shape)
     }
 
     fn make(
@@ -601,6 +622,13 @@ impl Scheduler {
             slot: shape.slot,
         }
     }
+}
+
+/// Worker `slot` of shard `index` of `total` owns bucket `index * workers + slot` of
+/// `total * workers`, so every file belongs to exactly one worker of one shard.
+fn static_bucket((index, total): (usize, usize), slot: usize, workers: usize) -> (usize, usize) {
+    let workers = workers.max(1);
+    (index * workers + slot, total.max(1) * workers)
 }
 
 struct BatchShape {
@@ -663,6 +691,7 @@ mod tests {
             min_batch_seconds: 0.0,
             group_limits: BTreeMap::new(),
             catch_all: None,
+            shard: (0, 1),
         }
     }
 
@@ -764,10 +793,7 @@ mod tests {
         assert_eq!(batches.len(), 3);
         let rules: Vec<&Option<FileRule>> = batches
             .iter()
-            .map(|b| match &b.selection {
-                Selection::Files(files) => &files["big.py"],
-                Selection::CatchAll(_) => panic!("no catch-all here"),
-            })
+            .map(|b| &b.selection.files["big.py"])
             .collect();
         assert!(matches!(rules[0], Some(FileRule::Only(_))));
         assert!(matches!(rules[1], Some(FileRule::Only(_))));
@@ -782,26 +808,42 @@ mod tests {
         let files = vec![file("a.py", &[("t", 1.0)], true)];
         let mut scheduler = Scheduler::new(files, options(2, DistMode::Load));
         let batches = drain(&mut scheduler);
-        let Selection::Files(selected) = &batches[0].selection else {
-            panic!("expected files");
-        };
-        assert_eq!(selected.get("a.py"), Some(&None));
+        assert_eq!(batches[0].selection.files.get("a.py"), Some(&None));
     }
 
     #[test]
-    fn the_catch_all_batch_goes_first_and_knows_every_file() {
+    fn the_catch_all_rides_with_the_first_batch() {
         let mut opts = options(2, DistMode::Load);
-        opts.catch_all = Some(Some((1, 3)));
+        opts.catch_all = Some(CatchAll {
+            known: vec!["a.py".into()],
+            bucket: Some((1, 3)),
+        });
         let files = vec![file("a.py", &[("t", 1.0)], true)];
         let mut scheduler = Scheduler::new(files, opts);
         let first = scheduler.next(0, &Running::default()).unwrap();
         assert_eq!(
-            first.selection,
-            Selection::CatchAll(CatchAll {
+            first.selection.catch_all,
+            Some(CatchAll {
                 known: vec!["a.py".into()],
                 bucket: Some((1, 3)),
             })
         );
+        assert!(first.selection.files.contains_key("a.py"));
+        assert!(scheduler.next(0, &Running::default()).is_none());
+    }
+
+    #[test]
+    fn with_nothing_known_the_catch_all_runs_alone() {
+        let mut opts = options(2, DistMode::Load);
+        opts.catch_all = Some(CatchAll {
+            known: Vec::new(),
+            bucket: None,
+        });
+        let mut scheduler = Scheduler::new(Vec::new(), opts);
+        let only = scheduler.next(0, &Running::default()).unwrap();
+        let spec = only.spec("/e".into(), None);
+        assert!(spec.files.is_none());
+        assert!(spec.catch_all.is_some());
     }
 
     #[test]
@@ -904,13 +946,26 @@ mod tests {
         let mut scheduler = Scheduler::new(Vec::new(), options(3, DistMode::Static));
         let batch = scheduler.static_batch(2);
         assert_eq!(
-            batch.selection,
-            Selection::CatchAll(CatchAll {
+            batch.selection.catch_all,
+            Some(CatchAll {
                 known: Vec::new(),
                 bucket: Some((2, 3)),
             })
         );
         assert!(scheduler.is_empty());
+    }
+
+    #[test]
+    fn static_buckets_cover_every_worker_of_every_shard_once() {
+        let mut seen = BTreeSet::new();
+        for index in 0..3 {
+            for slot in 0..2 {
+                let (bucket, of) = static_bucket((index, 3), slot, 2);
+                assert_eq!(of, 6);
+                assert!(seen.insert(bucket));
+            }
+        }
+        assert_eq!(seen.len(), 6);
     }
 
     #[test]

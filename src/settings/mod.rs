@@ -13,4 +13,4 @@ pub use resolve::{
     KeepTogether, PlanSettings, RecordSettings, SettingsError, ShardSettings, ShowSettings,
     TestSource, Total, resolve_plan, resolve_record, resolve_shard, resolve_show,
 };
-pub use run::{RunSettings, resolve_run, run_args_from_shard};
+pub use run::{DEFAULT_COV_OUT, DEFAULT_JUNIT_OUT, RunSettings, resolve_run, run_args_from_shard};

@@ -16,6 +16,7 @@ It only uses hooks and helpers that exist in every pytest from 7.0 on.
 import hashlib
 import json
 import os
+import sys
 import time
 from fnmatch import fnmatchcase
 
@@ -103,7 +104,14 @@ def pytest_configure(config):
     for name in ("lf", "failedfirst", "newfirst", "stepwise"):
         if getattr(option, name, False):
             taken[name] = True
-    _emit({"e": "options", "taken": taken, "pytest": pytest.__version__})
+    _emit(
+        {
+            "e": "options",
+            "taken": taken,
+            "pytest": pytest.__version__,
+            "python": _text(sys.executable),
+        }
+    )
 
 
 def pytest_ignore_collect(collection_path, config):
