@@ -18,7 +18,9 @@
 //! rspec), and then the worst outcome counts. An id no testcase reports is an error, or a crash
 //! when the process died by a signal. Testcases that match no id of the batch are reported, and
 //! kept in the shard report under their own id. The per-test `--timeout` covers a whole batch
-//! here: rxdist cannot tell which test a runner is in.
+//! here: rxdist cannot tell which test a runner is in. A batch stopped for it reports its tests
+//! that did not pass (runners report the interrupted test as failed) or were not reported as
+//! timed out.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::ffi::OsString;
@@ -399,7 +401,7 @@ impl TemplateRun {
         let (_, junit) = Self::files(scratch, batch);
         let mut output = log_tail(&exited.log, OUTPUT_LINES);
         if output.trim().is_empty() {
-            output = "(none)".to_owned();
+            "(none)".clone_into(&mut output);
         }
         let (cases, problem) = read_report(&junit);
         let ids: HashSet<&str> = batch.known_ids.iter().map(String::as_str).collect();
@@ -418,84 +420,74 @@ impl TemplateRun {
             }
         }
         self.keep_unmatched(batch, unmatched, &output, results, reporter);
+
+        // A runner stopped for the timeout reports the test it was in as failed: count the
+        // failures of such a batch as timed out, with the rest it never reported.
+        let timed_out = matches!(exited.stopped, Some(executor::StopReason::Timeout(_)));
+        let mut attempts = Vec::new();
         let mut missing = Vec::new();
         for id in &batch.known_ids {
             match by_id.remove(id) {
                 Some(cases) => {
                     let attempt = attempt_from_cases(id, &cases, &output);
-                    record_attempt(
-                        results,
-                        reporter,
-                        scheduler,
-                        batch,
-                        Some(exited.slot),
-                        config.retries,
-                        id,
-                        attempt,
-                    );
+                    if timed_out && attempt.status.is_failure() {
+                        missing.push(id);
+                    } else {
+                        attempts.push((id, attempt));
+                    }
                 }
-                None => missing.push(id.clone()),
+                None => missing.push(id),
             }
-        }
-        if missing.is_empty() {
-            return None;
         }
         let how = process::describe_exit(exited.status);
         if let Some(problem) = problem
             && exited.stopped.is_none()
+            && !missing.is_empty()
         {
             reporter.note(&format!(
                 "batch {} ({how}): {problem}; the end of its output:\n{output}",
                 batch.id
             ));
         }
-        let (status, message) = match &exited.stopped {
-            Some(executor::StopReason::Everything) => {
+        let crashed = match unreported(exited, config, &how) {
+            None => {
+                let ids: Vec<String> = missing.into_iter().cloned().collect();
                 mark_not_run(
                     results,
                     reporter,
-                    &missing,
+                    &ids,
                     "the run was stopped while it waited or ran",
                 );
-                return None;
+                false
             }
-            Some(executor::StopReason::Timeout(_)) => (
-                Status::TimedOut,
-                format!(
-                    "timeout: its batch ran longer than {}s and was stopped (--timeout covers a whole batch with --runner template)",
-                    config.timeout.map_or(0.0, |t| t.as_secs_f64())
-                ),
-            ),
-            None if process::signalled(exited.status) => {
-                *restarts += 1;
-                (
-                    Status::Crashed,
-                    format!("worker crashed while running this test: {how}"),
-                )
+            Some((status, message)) => {
+                for id in missing {
+                    let seconds = exited.elapsed.as_secs_f64();
+                    let mut attempt = AttemptResult::synthetic(status, message.clone(), seconds);
+                    attempt.details = Some(format!("the end of the runner's output:\n{output}"));
+                    attempt.location = Some(self.location(id));
+                    attempts.push((id, attempt));
+                }
+                status == Status::Crashed
             }
-            None => (
-                Status::Error,
-                format!("the runner reported no result for this test ({how})"),
-            ),
         };
-        for id in &missing {
-            let mut attempt =
-                AttemptResult::synthetic(status, message.clone(), exited.elapsed.as_secs_f64());
-            attempt.details = Some(format!("the end of the runner's output:\n{output}"));
-            attempt.location = Some(self.location(id));
+        for (id, attempt) in attempts {
+            let slot = Some(exited.slot);
             record_attempt(
                 results,
                 reporter,
                 scheduler,
                 batch,
-                Some(exited.slot),
+                slot,
                 config.retries,
                 id,
                 attempt,
             );
         }
-        (status == Status::Crashed && *restarts > config.max_restarts)
-            .then_some(Ending::RestartBudget)
+        if crashed {
+            *restarts += 1;
+        }
+        (crashed && *restarts > config.max_restarts).then_some(Ending::RestartBudget)
     }
 
     /// The testcase attributes of a test no testcase reported: pytest's rule for node ids,
@@ -544,6 +536,29 @@ impl TemplateRun {
             results.push(&id, attempt_from_cases(&id, &cases, output));
             report_final(reporter, results, &id, None);
         }
+    }
+}
+
+/// The verdict on the tests an exited batch did not report: `None` when the run is stopping
+/// (they did not run), else a status and message.
+fn unreported(exited: &Exited, config: &ExecConfig, how: &str) -> Option<(Status, String)> {
+    match &exited.stopped {
+        Some(executor::StopReason::Everything) => None,
+        Some(executor::StopReason::Timeout(_)) => Some((
+            Status::TimedOut,
+            format!(
+                "timeout: its batch ran longer than {}s and was stopped (--timeout covers a whole batch with --runner template)",
+                config.timeout.map_or(0.0, |t| t.as_secs_f64())
+            ),
+        )),
+        None if process::signalled(exited.status) => Some((
+            Status::Crashed,
+            format!("worker crashed while running this test: {how}"),
+        )),
+        None => Some((
+            Status::Error,
+            format!("the runner reported no result for this test ({how})"),
+        )),
     }
 }
 
