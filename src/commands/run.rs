@@ -294,6 +294,11 @@ pub fn run(settings: &RunSettings, cwd: &Path, interactive: bool) -> Result<Comp
         Ending::Complete | Ending::MaxFail => {
             if tally.failed > 0 || (settings.flaky_fails && tally.flaky > 0) {
                 Completion::TestFailures
+            } else if tally.total == tally.not_run && total > 1 {
+                // A shard can legitimately be empty (fewer files than shards × workers); a red
+                // job for it would be noise.
+                diagnostics::warning(format_args!("shard {index} of {total} ran no tests"));
+                Completion::Success
             } else if tally.total == tally.not_run {
                 diagnostics::warning("no tests ran");
                 Completion::NoTests
