@@ -344,6 +344,8 @@ pub fn execute(
 
         // Start batches on free slots.
         if ending.is_none() {
+            // Indexing, not iterating: each start looks at every slot's constraints.
+            #[allow(clippy::needless_range_loop)]
             for slot in 0..slots.len() {
                 if slots[slot].is_some() {
                     continue;
@@ -368,6 +370,8 @@ pub fn execute(
 
         // Follow every running process.
         let mut any_running = false;
+        // Indexing, not iterating: a finished batch's slot is emptied inside the loop.
+        #[allow(clippy::needless_range_loop)]
         for slot in 0..slots.len() {
             let Some(active) = slots[slot].as_mut() else {
                 continue;
@@ -761,7 +765,8 @@ pub(super) fn report_final(
 
 /// Accounts for every test of a batch whose process has exited. Returns an ending when the run
 /// cannot go on.
-#[allow(clippy::too_many_arguments)]
+// One match over the ways a process can end; splitting it would scatter that table.
+#[allow(clippy::too_many_arguments, clippy::too_many_lines)]
 fn finish_batch(
     active: Active,
     slot: usize,

@@ -60,14 +60,13 @@ impl Status {
         match self {
             Status::Passed => "PASSED",
             Status::Failed => "FAILED",
-            Status::Error => "ERROR",
+            Status::Error | Status::CollectionError => "ERROR",
             Status::Skipped => "SKIPPED",
             Status::XFailed => "XFAIL",
             Status::XPassed => "XPASS",
             Status::TimedOut => "TIMEOUT",
             Status::Crashed => "CRASHED",
             Status::NotRun => "NOTRUN",
-            Status::CollectionError => "ERROR",
         }
     }
 }
