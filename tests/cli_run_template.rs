@@ -449,7 +449,7 @@ fn nextest_batches_past_the_timeout_are_stopped() {
 }
 
 /// The vitest fixture project, copied into a temporary directory with the pinned vitest
-/// (scripts/js-env.sh) as its node_modules.
+/// (`scripts/js-env.sh`) as its `node_modules`.
 fn vitest_project() -> tempfile::TempDir {
     let modules = root().join("target/js/node_modules");
     assert!(

@@ -41,13 +41,6 @@ const SLOWEST: usize = 10;
 /// Runs `rxdist run`.
 pub fn run(settings: &RunSettings, cwd: &Path, interactive: bool) -> Result<Completion, Error> {
     let started = Instant::now();
-    let template = match settings.runner {
-        RunnerArg::Template if settings.dist == DistMode::Static => {
-            return Err(TemplateError::Static.into());
-        }
-        RunnerArg::Template => Some(Template::parse(&settings.command)?),
-        RunnerArg::Pytest => None,
-    };
     let cancel = CancelFlag::install().map_err(|source| Error::Write {
         path: PathBuf::from("<signal handlers>"),
         source,
@@ -66,19 +59,8 @@ pub fn run(settings: &RunSettings, cwd: &Path, interactive: bool) -> Result<Comp
             (id, seconds)
         })
         .collect();
-    let driver = match template {
-        Some(template) => {
-            let ids = template_ids(settings, &history, cwd)?;
-            Driver::Template(Arc::new(TemplateRun::new(template, ids)))
-        }
-        None => Driver::Pytest,
-    };
     let mut command = settings.command.clone();
-    // pytest's --lf, read from its cache; a template runner's flags are its own.
-    let last_failed = match driver {
-        Driver::Pytest => take_last_failed(&mut command, cwd),
-        Driver::Template(_) => None,
-    };
+    let last_failed = take_last_failed(&mut command, cwd, settings.runner);
     let coverage_dir = scratch.path().join("coverage");
     let coverage_out = prepare_coverage(settings, &mut command, &coverage_dir)?;
     let mut config = ExecConfig {
@@ -96,7 +78,7 @@ pub fn run(settings: &RunSettings, cwd: &Path, interactive: bool) -> Result<Comp
         env: Vec::new(),
         coverage_dir: coverage_out.as_ref().map(|_| coverage_dir.clone()),
         estimates: Arc::new(estimates),
-        driver,
+        driver: driver(settings, &history, cwd)?,
     };
     let mut results = Results::default();
     let options = ScheduleOptions {
@@ -379,9 +361,14 @@ fn defer_rules(settings: &RunSettings) -> Defer {
     }
 }
 
-/// Takes `--lf` out of the command and reads the ids it means (see [`last_failed`]).
-fn take_last_failed(command: &mut Vec<String>, cwd: &Path) -> Option<Vec<String>> {
-    if !last_failed::take_flag(command) {
+/// Takes `--lf` out of a pytest command and reads the ids it means (see [`last_failed`]); a
+/// template runner's flags are its own.
+fn take_last_failed(
+    command: &mut Vec<String>,
+    cwd: &Path,
+    runner: RunnerArg,
+) -> Option<Vec<String>> {
+    if runner == RunnerArg::Template || !last_failed::take_flag(command) {
         return None;
     }
     let ids = last_failed::read(cwd);
@@ -447,16 +434,21 @@ fn explain_taken(observed: &Observed, settings: &RunSettings) {
     }
 }
 
-/// The ids a template runner runs: the `--tests` list, else every test the history knows.
-fn template_ids(
-    settings: &RunSettings,
-    history: &History,
-    cwd: &Path,
-) -> Result<Vec<String>, Error> {
-    match &settings.tests {
-        Some(path) => inputs::load_tests(&TestSource::File(path.clone()), cwd),
-        None => Ok(history.iter().map(|(id, _)| id).collect()),
+/// How batches run: pytest, or the template command over the `--tests` list (else every test
+/// the history knows).
+fn driver(settings: &RunSettings, history: &History, cwd: &Path) -> Result<Driver, Error> {
+    if settings.runner == RunnerArg::Pytest {
+        return Ok(Driver::Pytest);
     }
+    if settings.dist == DistMode::Static {
+        return Err(TemplateError::Static.into());
+    }
+    let template = Template::parse(&settings.command)?;
+    let ids = match &settings.tests {
+        Some(path) => inputs::load_tests(&TestSource::File(path.clone()), cwd)?,
+        None => history.iter().map(|(id, _)| id).collect(),
+    };
+    Ok(Driver::Template(Arc::new(TemplateRun::new(template, ids))))
 }
 
 /// Files the history knows that exist under `cwd`.
