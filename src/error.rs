@@ -68,6 +68,9 @@ pub enum Error {
     /// Test collection failed.
     #[error(transparent)]
     Collect(#[from] CollectError),
+    /// `rxdist run --runner template`'s command is no usable template.
+    #[error(transparent)]
+    Template(#[from] crate::runner::template::TemplateError),
     /// `rxdist run` could not prepare or start its workers.
     #[error("cannot run the tests")]
     Exec(#[source] crate::runner::executor::ExecError),
@@ -95,7 +98,7 @@ impl Error {
     /// The exit code for this error.
     pub fn exit_code(&self) -> u8 {
         match self {
-            Error::Settings(_) | Error::Config(_) => exit_code::USAGE,
+            Error::Settings(_) | Error::Config(_) | Error::Template(_) => exit_code::USAGE,
             Error::Read { .. } | Error::Write { .. } => exit_code::IO,
             Error::Junit { .. }
             | Error::Import { .. }

@@ -49,7 +49,8 @@ const RUN_AFTER_HELP: &str = "\
 Examples:
   rxdist run -n auto -- pytest
   rxdist run --index 1 --total 4 --history .rxdist/history.zst -- python -m pytest tests/
-  rxdist run --runner template --tests ids.txt -- npx jest --ci {tests}
+  rxdist run --runner template --tests ids.txt -- \\
+      npx vitest run --reporter=junit --outputFile={junit} {tests}
 
 Worker processes get PYTEST_XDIST_WORKER=gwN, PYTEST_XDIST_WORKER_COUNT,
 PYTEST_XDIST_TESTRUNUID, RXDIST_WORKER, RXDIST_WORKER_COUNT, RXDIST_SHARD_INDEX,
@@ -204,7 +205,8 @@ pub struct RunArgs {
     #[arg(long, value_name = "FILE", env = "RXDIST_JUNIT_OUT")]
     pub junit_out: Option<PathBuf>,
 
-    /// Interrupt a test that runs longer than this (seconds, or e.g. 90s, 5m)
+    /// Interrupt a test (a whole batch with --runner template) that runs longer than this
+    /// (seconds, or e.g. 90s, 5m)
     #[arg(long, value_name = "DURATION", env = "RXDIST_TIMEOUT")]
     pub timeout: Option<String>,
 

@@ -16,10 +16,11 @@ use std::time::Instant;
 
 use super::{diagnostics, inputs, last_failed, plan};
 use crate::atomic;
+use crate::cli::RunnerArg;
 use crate::error::{Completion, Error};
 use crate::identity::file_key;
 use crate::plan::{Granularity, plan_owned};
-use crate::runner::executor::{self, Collection, Ending, ExecConfig, Observed, Scratch};
+use crate::runner::executor::{self, Collection, Driver, Ending, ExecConfig, Observed, Scratch};
 use crate::runner::protocol::{CatchAll, Defer, DeferGroup, file_bucket};
 use crate::runner::reporter::Reporter;
 use crate::runner::results::{AttemptResult, Results, Status};
@@ -27,7 +28,8 @@ use crate::runner::schedule::{
     ConstrainedTest, DistMode, Estimated, FileWork, ScheduleOptions, Scheduler,
 };
 use crate::runner::signals::{Cancel, CancelFlag};
-use crate::settings::{KeepTogether, RunSettings};
+use crate::runner::template::{Template, TemplateError, TemplateRun};
+use crate::settings::{KeepTogether, RunSettings, TestSource};
 use crate::timings::{Estimator, History, Observation, Retention, RunOrder, store};
 
 /// Smallest batch worth a process start, in estimated seconds: pytest's own start-up and the
@@ -58,7 +60,7 @@ pub fn run(settings: &RunSettings, cwd: &Path, interactive: bool) -> Result<Comp
         })
         .collect();
     let mut command = settings.command.clone();
-    let last_failed = take_last_failed(&mut command, cwd);
+    let last_failed = take_last_failed(&mut command, cwd, settings.runner);
     let coverage_dir = scratch.path().join("coverage");
     let coverage_out = prepare_coverage(settings, &mut command, &coverage_dir)?;
     let mut config = ExecConfig {
@@ -76,6 +78,7 @@ pub fn run(settings: &RunSettings, cwd: &Path, interactive: bool) -> Result<Comp
         env: Vec::new(),
         coverage_dir: coverage_out.as_ref().map(|_| coverage_dir.clone()),
         estimates: Arc::new(estimates),
+        driver: driver(settings, &history, cwd)?,
     };
     let mut results = Results::default();
     let options = ScheduleOptions {
@@ -278,7 +281,9 @@ fn build_work(
 ) -> Result<Work, Error> {
     let (index, total) = settings.shard;
     let known_files = history_files(history, cwd);
-    let use_history = settings.dist != DistMode::LoadGroup && !known_files.is_empty();
+    let use_history = settings.dist != DistMode::LoadGroup
+        && !known_files.is_empty()
+        && matches!(config.driver, Driver::Pytest);
     let scheduler = if let Some(ids) = last_failed.filter(|ids| !ids.is_empty()) {
         // Exact ids: nothing to collect. Deleted tests simply do not run.
         let ids: Vec<String> = if total > 1 {
@@ -302,7 +307,15 @@ fn build_work(
         let files = files_from_history(history, estimator, &known_files, settings);
         Scheduler::new(files, options)
     } else {
-        let collection = match executor::collect(config, scratch, cancel) {
+        let collected = match &config.driver {
+            // A template runner's ids are known: they are its "collection".
+            Driver::Template(template) => Ok(Collection {
+                items: template.ids().to_vec(),
+                ..Collection::default()
+            }),
+            Driver::Pytest => executor::collect(config, scratch, cancel),
+        };
+        let collection = match collected {
             Ok(collection) => collection,
             Err(executor::CollectFailure::Cancelled(signal)) => {
                 return Ok(Work::Cancelled(signal));
@@ -348,9 +361,14 @@ fn defer_rules(settings: &RunSettings) -> Defer {
     }
 }
 
-/// Takes `--lf` out of the command and reads the ids it means (see [`last_failed`]).
-fn take_last_failed(command: &mut Vec<String>, cwd: &Path) -> Option<Vec<String>> {
-    if !last_failed::take_flag(command) {
+/// Takes `--lf` out of a pytest command and reads the ids it means (see [`last_failed`]); a
+/// template runner's flags are its own.
+fn take_last_failed(
+    command: &mut Vec<String>,
+    cwd: &Path,
+    runner: RunnerArg,
+) -> Option<Vec<String>> {
+    if runner == RunnerArg::Template || !last_failed::take_flag(command) {
         return None;
     }
     let ids = last_failed::read(cwd);
@@ -414,6 +432,23 @@ fn explain_taken(observed: &Observed, settings: &RunSettings) {
         };
         diagnostics::info(text);
     }
+}
+
+/// How batches run: pytest, or the template command over the `--tests` list (else every test
+/// the history knows).
+fn driver(settings: &RunSettings, history: &History, cwd: &Path) -> Result<Driver, Error> {
+    if settings.runner == RunnerArg::Pytest {
+        return Ok(Driver::Pytest);
+    }
+    if settings.dist == DistMode::Static {
+        return Err(TemplateError::Static.into());
+    }
+    let template = Template::parse(&settings.command)?;
+    let ids = match &settings.tests {
+        Some(path) => inputs::load_tests(&TestSource::File(path.clone()), cwd)?,
+        None => history.iter().map(|(id, _)| id).collect(),
+    };
+    Ok(Driver::Template(Arc::new(TemplateRun::new(template, ids))))
 }
 
 /// Files the history knows that exist under `cwd`.

@@ -19,6 +19,7 @@ use super::reporter::Reporter;
 use super::results::{AttemptResult, Results, Status};
 use super::schedule::{Batch, ConstrainedTest, Estimated, Running, Scheduler};
 use super::signals::{Cancel, CancelFlag};
+use super::template::TemplateRun;
 
 /// How often the loop polls its workers.
 const POLL: Duration = Duration::from_millis(5);
@@ -79,6 +80,18 @@ pub struct ExecConfig {
     pub coverage_dir: Option<PathBuf>,
     /// Estimated seconds of tests the history knows, for deferred tests found while running.
     pub estimates: std::sync::Arc<std::collections::HashMap<String, f64>>,
+    /// How batches become processes and processes results.
+    pub driver: Driver,
+}
+
+/// How batches become processes, and finished processes results.
+#[derive(Debug, Clone, Default)]
+pub enum Driver {
+    /// pytest with rxdist's plugin, which streams an event per test.
+    #[default]
+    Pytest,
+    /// Any command, from a template; results come from the JUnit it writes, once it exits.
+    Template(std::sync::Arc<TemplateRun>),
 }
 
 /// How the run ended.
@@ -121,9 +134,12 @@ pub struct Outcome {
     pub restarts: usize,
 }
 
+/// Why rxdist stopped a process.
 #[derive(Debug, Clone, PartialEq, Eq)]
-enum StopReason {
+pub(super) enum StopReason {
+    /// This test (pytest) or this batch (template) ran past `--timeout`.
     Timeout(String),
+    /// The whole run is stopping.
     Everything,
 }
 
@@ -147,12 +163,29 @@ impl RunningTest {
     }
 }
 
+/// A batch whose process has exited, for drivers that read results only then.
+pub(super) struct Exited {
+    /// The batch.
+    pub batch: Batch,
+    /// Its worker slot.
+    pub slot: usize,
+    /// How the process ended.
+    pub status: std::process::ExitStatus,
+    /// Its output.
+    pub log: PathBuf,
+    /// How long it ran.
+    pub elapsed: Duration,
+    /// Why rxdist stopped it, if it did.
+    pub stopped: Option<StopReason>,
+}
+
 struct Active {
     batch: Batch,
     child: Child,
     events: File,
     reader: EventReader,
     log: PathBuf,
+    started: Instant,
     saw_any_event: bool,
     collected: Option<Vec<String>>,
     finished: HashSet<String>,
@@ -189,7 +222,7 @@ impl Scratch {
         self.dir.path()
     }
 
-    fn file(&self, name: &str) -> PathBuf {
+    pub(super) fn file(&self, name: &str) -> PathBuf {
         self.dir.path().join(name)
     }
 }
@@ -209,12 +242,7 @@ pub fn worker_command(
     command.args(&config.command[1..]);
     command.args(extra_args);
     let basetemp = scratch.file(&format!("basetemp-{batch_id}"));
-    let tmp = scratch.file(&format!("tmp-gw{slot}"));
     let cache = scratch.file(&format!("cache-{batch_id}"));
-    std::fs::create_dir_all(&tmp).map_err(|source| ExecError::Scratch {
-        path: tmp.clone(),
-        source,
-    })?;
     command
         .arg("-p")
         .arg(PLUGIN_MODULE)
@@ -233,15 +261,37 @@ pub fn worker_command(
         }
         _ => scratch.path().as_os_str().to_owned(),
     };
-    let worker = format!("gw{slot}");
     command
-        .current_dir(&config.cwd)
         .env("PYTHONPATH", python_path)
         .env("RXDIST_BATCH", spec)
-        .env("PYTEST_XDIST_WORKER", &worker)
+        .env("PYTEST_XDIST_WORKER", format!("gw{slot}"))
         .env("PYTEST_XDIST_WORKER_COUNT", config.workers.to_string())
-        .env("PYTEST_XDIST_TESTRUNUID", &config.run_id)
-        .env("RXDIST_WORKER", &worker)
+        .env("PYTEST_XDIST_TESTRUNUID", &config.run_id);
+    if let Some(dir) = &config.coverage_dir {
+        // One data file per process; `coverage combine` joins them at the end.
+        command.env("COVERAGE_FILE", dir.join(format!(".coverage.{batch_id}")));
+    }
+    environment(&mut command, config, scratch, slot, attempt)?;
+    Ok(command)
+}
+
+/// What every worker process gets, whatever the runner: the working directory, the `RXDIST_*`
+/// variables, a temporary directory per worker slot, no standard input, its own process group.
+pub(super) fn environment(
+    command: &mut Command,
+    config: &ExecConfig,
+    scratch: &Scratch,
+    slot: usize,
+    attempt: u32,
+) -> Result<(), ExecError> {
+    let tmp = scratch.file(&format!("tmp-gw{slot}"));
+    std::fs::create_dir_all(&tmp).map_err(|source| ExecError::Scratch {
+        path: tmp.clone(),
+        source,
+    })?;
+    command
+        .current_dir(&config.cwd)
+        .env("RXDIST_WORKER", format!("gw{slot}"))
         .env("RXDIST_WORKER_COUNT", config.workers.to_string())
         .env("RXDIST_SHARD_INDEX", config.shard.0.to_string())
         .env("RXDIST_SHARD_TOTAL", config.shard.1.to_string())
@@ -254,12 +304,8 @@ pub fn worker_command(
     for (key, value) in &config.env {
         command.env(key, value);
     }
-    if let Some(dir) = &config.coverage_dir {
-        // One data file per process; `coverage combine` joins them at the end.
-        command.env("COVERAGE_FILE", dir.join(format!(".coverage.{batch_id}")));
-    }
-    process::isolate(&mut command);
-    Ok(command)
+    process::isolate(command);
+    Ok(())
 }
 
 /// Runs every batch the scheduler hands out until it is empty, the run is stopped, or the
@@ -360,19 +406,18 @@ pub fn execute(
                 reporter,
                 &mut observed,
             );
-            // Per-test timeout.
+            // Per-test timeout (a whole batch's, when the runner does not say which test runs).
             if active.stopping.is_none()
-                && let (Some(timeout), Some(RunningTest { id, since, .. })) =
-                    (config.timeout, &active.current)
-                && since.elapsed() > timeout
+                && let Some(timeout) = config.timeout
+                && let Some(what) = overdue(active, &config.driver, timeout)
             {
                 reporter.note(&format!(
-                    "{id} ran longer than {}s: interrupting it",
+                    "{what} ran longer than {}s: interrupting it",
                     timeout.as_secs_f64()
                 ));
-                let id = id.clone();
                 process::signal(&mut active.child, Stop::Interrupt);
-                active.stopping = Some((StopReason::Timeout(id), Stop::Interrupt, Instant::now()));
+                active.stopping =
+                    Some((StopReason::Timeout(what), Stop::Interrupt, Instant::now()));
             }
             // Escalate when the process ignores the last signal.
             if let Some((reason, stage, since)) = active.stopping.clone()
@@ -402,18 +447,36 @@ pub fn execute(
                 &mut observed,
             );
             reporter.slot_idle(slot);
-            let end = finish_batch(
-                active,
-                slot,
-                status,
-                config,
-                scheduler,
-                results,
-                reporter,
-                &mut restarts,
-                ending.is_some(),
-                scratch.path(),
-            );
+            let end = match &config.driver {
+                Driver::Pytest => finish_batch(
+                    active,
+                    slot,
+                    status,
+                    config,
+                    scheduler,
+                    results,
+                    reporter,
+                    &mut restarts,
+                    ending.is_some(),
+                    scratch.path(),
+                ),
+                Driver::Template(template) => template.finish(
+                    &Exited {
+                        elapsed: active.started.elapsed(),
+                        stopped: active.stopping.map(|(reason, ..)| reason),
+                        batch: active.batch,
+                        slot,
+                        status,
+                        log: active.log,
+                    },
+                    config,
+                    scratch,
+                    scheduler,
+                    results,
+                    reporter,
+                    &mut restarts,
+                ),
+            };
             if let Some(end) = end
                 && ending.is_none()
             {
@@ -492,6 +555,30 @@ fn exit_unknown() -> std::process::ExitStatus {
     }
 }
 
+/// What ran past `timeout` in `active`: its current test, or for a template runner (which says
+/// nothing until it exits) the whole batch.
+fn overdue(active: &Active, driver: &Driver, timeout: Duration) -> Option<String> {
+    match driver {
+        Driver::Pytest => active
+            .current
+            .as_ref()
+            .filter(|running| running.since.elapsed() > timeout)
+            .map(|running| running.id.clone()),
+        Driver::Template(_) => (active.started.elapsed() > timeout)
+            .then(|| format!("batch {} (tests {})", active.batch.id, brief(&active.batch))),
+    }
+}
+
+/// The first ids of a batch, for messages.
+fn brief(batch: &Batch) -> String {
+    let ids = &batch.known_ids;
+    let first = ids.iter().take(3).cloned().collect::<Vec<_>>().join(", ");
+    match ids.len() {
+        0..=3 => first,
+        more => format!("{first} and {} more", more - 3),
+    }
+}
+
 fn running_state(slots: &[Option<Active>]) -> Running {
     let mut running = Running::default();
     for active in slots.iter().flatten() {
@@ -514,22 +601,27 @@ fn start(
     let events_path = scratch.file(&format!("events-{name}.jsonl"));
     let spec_path = scratch.file(&format!("batch-{name}.json"));
     let log = scratch.file(&format!("output-{name}.log"));
-    let spec = batch.spec(events_path.clone(), config.defer.as_ref());
     let scratch_error = |path: &Path| {
         let path = path.to_path_buf();
         move |source| ExecError::Scratch { path, source }
     };
-    std::fs::write(
-        &spec_path,
-        serde_json::to_vec(&spec).expect("a batch spec always serializes"),
-    )
-    .map_err(scratch_error(&spec_path))?;
     let events = File::create(&events_path).map_err(scratch_error(&events_path))?;
     drop(events);
     let events = File::open(&events_path).map_err(scratch_error(&events_path))?;
     let log_file = File::create(&log).map_err(scratch_error(&log))?;
     let log_err = log_file.try_clone().map_err(scratch_error(&log))?;
-    let mut command = worker_command(config, scratch, slot, &name, batch.attempt, &spec_path, &[])?;
+    let mut command = match &config.driver {
+        Driver::Pytest => {
+            let spec = batch.spec(events_path.clone(), config.defer.as_ref());
+            std::fs::write(
+                &spec_path,
+                serde_json::to_vec(&spec).expect("a batch spec always serializes"),
+            )
+            .map_err(scratch_error(&spec_path))?;
+            worker_command(config, scratch, slot, &name, batch.attempt, &spec_path, &[])?
+        }
+        Driver::Template(template) => template.command(config, scratch, slot, &batch)?,
+    };
     command.stdout(log_file).stderr(log_err);
     let child = command.spawn().map_err(|source| ExecError::Spawn {
         program: config.command[0].clone(),
@@ -541,6 +633,7 @@ fn start(
         events,
         reader: EventReader::default(),
         log,
+        started: Instant::now(),
         saw_any_event: false,
         collected: None,
         finished: HashSet::new(),
@@ -682,7 +775,7 @@ fn on_collected(
 
 /// Records an attempt, prints it, and queues a retry when it failed and retries remain.
 #[allow(clippy::too_many_arguments)]
-fn record_attempt(
+pub(super) fn record_attempt(
     results: &mut Results,
     reporter: &mut Reporter,
     scheduler: &mut Scheduler,
@@ -702,7 +795,12 @@ fn record_attempt(
     }
 }
 
-fn report_final(reporter: &mut Reporter, results: &Results, id: &str, slot: Option<usize>) {
+pub(super) fn report_final(
+    reporter: &mut Reporter,
+    results: &Results,
+    id: &str,
+    slot: Option<usize>,
+) {
     let result = results.get(id).expect("caller recorded it");
     let last = result.last().expect("caller recorded it");
     reporter.test_finished(
@@ -877,7 +975,12 @@ fn finish_batch(
     }
 }
 
-fn mark_not_run(results: &mut Results, reporter: &mut Reporter, ids: &[String], why: &str) {
+pub(super) fn mark_not_run(
+    results: &mut Results,
+    reporter: &mut Reporter,
+    ids: &[String],
+    why: &str,
+) {
     for id in ids {
         if results.not_run(id, why) {
             report_final(reporter, results, id, None);
@@ -890,7 +993,7 @@ fn scrub(text: &str, scratch: &Path) -> String {
     text.replace(&*scratch.to_string_lossy(), "<rxdist-scratch>")
 }
 
-fn log_tail(path: &Path, lines: usize) -> String {
+pub(super) fn log_tail(path: &Path, lines: usize) -> String {
     let text = std::fs::read(path).unwrap_or_default();
     let text = String::from_utf8_lossy(&text);
     let all: Vec<&str> = text.lines().collect();

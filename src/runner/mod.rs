@@ -8,6 +8,7 @@
 //! | `schedule` | pure: which tests each process runs, when (modes, groups, serial, retries) |
 //! | `executor` | the run loop: processes, timeouts, crashes, cancellation |
 //! | `results` | every test's attempts and the shard report built from them |
+//! | `template` | `--runner template`: placeholder expansion, JUnit testcases to batch ids |
 //! | `reporter` | the console: one writer, progress bar or one line per test |
 //! | `process`, `signals`, `workers` | process groups and signals, Ctrl-C, `-n` |
 //! | `coverage` | one coverage.py data file per process, combined into one Cobertura XML |
@@ -22,6 +23,7 @@ pub mod reporter;
 pub mod results;
 pub mod schedule;
 pub mod signals;
+pub mod template;
 pub mod workers;
 
 pub use collect::{CollectError, collect_pytest};

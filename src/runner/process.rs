@@ -76,6 +76,20 @@ pub fn reap_group(child: &Child) {
     let _ = child;
 }
 
+/// Whether the process was killed by a signal (on Windows, never).
+pub fn signalled(status: ExitStatus) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::process::ExitStatusExt as _;
+        status.signal().is_some()
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = status;
+        false
+    }
+}
+
 /// "killed by signal 11 (SIGSEGV)" or "exited with code 3".
 pub fn describe_exit(status: ExitStatus) -> String {
     #[cfg(unix)]

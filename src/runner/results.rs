@@ -403,7 +403,7 @@ fn case(id: &str, result: &TestResult) -> Option<Case> {
 
 /// xunit1 attributes for a test pytest never reported (it never ran, or its process died):
 /// pytest's own rule, `path/to/test_x.py::Class::name` -> `path.to.test_x.Class`, `name`.
-fn fallback_location(id: &str) -> Location {
+pub(super) fn fallback_location(id: &str) -> Location {
     let mut parts = id.split("::");
     let path = parts.next().unwrap_or(id);
     let names: Vec<&str> = parts.collect();
