@@ -6,8 +6,10 @@
 mod diagnostics;
 mod entry;
 mod inputs;
+mod last_failed;
 mod plan;
 mod render;
+mod run;
 mod shard;
 mod timings;
 
