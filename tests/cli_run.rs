@@ -501,6 +501,13 @@ struct LogEvent {
     pytest_xdist_worker_count: Option<String>,
     rxdist_worker: Option<String>,
     rxdist_worker_count: Option<String>,
+    /// pytest's `--basetemp` (on `start` events only).
+    basetemp: Option<String>,
+    tmpdir: Option<String>,
+    testrunuid: Option<String>,
+    run_id: Option<String>,
+    shard_index: Option<String>,
+    shard_total: Option<String>,
 }
 
 /// One run of one test in one process, as logged.
@@ -510,6 +517,8 @@ struct Span {
     pid: u32,
     attempt: Option<String>,
     worker: Option<String>,
+    tmpdir: Option<String>,
+    basetemp: Option<String>,
     start: u64,
     /// The `end` event, or for a test killed mid-way its last `beat` (or its `start`): the
     /// test certainly ran until then, maybe longer.
@@ -557,6 +566,8 @@ impl Log {
                             pid: event.pid,
                             attempt: event.attempt.clone(),
                             worker: event.pytest_xdist_worker.clone(),
+                            tmpdir: event.tmpdir.clone(),
+                            basetemp: event.basetemp.clone(),
                             start: event.t_ns,
                             end: event.t_ns,
                             finished: false,
@@ -648,6 +659,44 @@ fn check_worker_env(log: &Log, workers: usize) {
         for other in &log.spans[at + 1..] {
             if one.pid != other.pid && one.overlaps(other) {
                 assert_ne!(one.worker, other.worker, "one slot, two processes at once");
+            }
+        }
+    }
+}
+
+/// The rest of the contract's worker environment: one run id and one xdist test-run uid for
+/// the whole run, the shard, and a `--basetemp` and `TMPDIR` of each running process's own.
+fn check_run_env(log: &Log, shard: (&str, &str)) {
+    let one = |name: &str, value: fn(&LogEvent) -> Option<&String>| {
+        let values: BTreeSet<Option<&String>> = log.events.iter().map(value).collect();
+        assert_eq!(
+            values.len(),
+            1,
+            "{name} differs between processes: {values:?}"
+        );
+        let only = values.into_iter().next().unwrap();
+        assert!(only.is_some_and(|v| !v.is_empty()), "{name} unset");
+    };
+    one("RXDIST_RUN_ID", |event| event.run_id.as_ref());
+    one("PYTEST_XDIST_TESTRUNUID", |event| event.testrunuid.as_ref());
+    for event in &log.events {
+        assert_eq!(
+            (event.shard_index.as_deref(), event.shard_total.as_deref()),
+            (Some(shard.0), Some(shard.1)),
+            "RXDIST_SHARD_INDEX/TOTAL"
+        );
+    }
+    // Processes one after the other in a slot may reuse its directories; two at once may not.
+    for (at, one) in log.spans.iter().enumerate() {
+        assert!(one.tmpdir.is_some(), "TMPDIR unset: {one:?}");
+        assert!(one.basetemp.is_some(), "no --basetemp: {one:?}");
+        for other in &log.spans[at + 1..] {
+            if one.pid != other.pid && one.overlaps(other) {
+                assert_ne!(
+                    one.tmpdir, other.tmpdir,
+                    "{one:?} and {other:?} share TMPDIR"
+                );
+                assert_ne!(one.basetemp, other.basetemp, "{one:?} and {other:?}");
             }
         }
     }
@@ -931,6 +980,8 @@ fn the_table_and_the_decoder_agree_with_plain_pytest() {
 /// A log line as conftest.py writes it, at `ms` milliseconds.
 fn log_line(event: &str, test: &str, pid: u32, ms: u64, worker: &str) -> String {
     serde_json::json!({
+        "basetemp": null, "tmpdir": null, "testrunuid": null, "run_id": null,
+        "shard_index": null, "shard_total": null,
         "event": event, "test": test, "pid": pid, "t_ns": ms * 1_000_000, "attempt": "1",
         "pytest_xdist_worker": worker, "pytest_xdist_worker_count": "2",
         "rxdist_worker": worker, "rxdist_worker_count": "2",
@@ -1277,6 +1328,7 @@ fn every_worker_gets_its_gw_slot_in_the_environment() {
         BTreeSet::from(["gw0", "gw1"]),
         "both workers ran tests"
     );
+    check_run_env(&run.log, ("0", "1"));
     // Every first attempt says so.
     for span in &run.log.spans {
         assert!(
