@@ -1381,12 +1381,13 @@ fn a_flaky_pass_passes_the_run_unless_flaky_result_is_fail() {
     ];
     // Without --junit-out: the contract's default path, relative to the current directory.
     let project = Project::new();
-    let mut command = rxdist()
+    let output = rxdist()
         .current_dir(project.root())
         .env("RXDIST_E2E_LOG", project.log_dir())
-        .args(["run", "--retries", "1", "--", "pytest"]);
-    command = command.args(selection);
-    let output = command.run().expect_code(0);
+        .args(["run", "--retries", "1", "--", "pytest"])
+        .args(selection)
+        .run()
+        .expect_code(0);
     let junit = read_junit(&project.root().join(".rxdist/junit.xml"));
     check_junit_shape(&junit);
     assert_outcomes(&junit, &expected(&selection, 1), &output);
