@@ -3,7 +3,8 @@
 #   1. record two earlier CI runs' JUnit reports into a timing history;
 #   2. plan 3 duration-balanced shards for today's test list (collected by pytest, including a
 #      test file the history has never seen);
-#   3. run the 3 shards in parallel, as 3 CI jobs would, each with `pytest @shard-args`;
+#   3. run the 3 shards in parallel, as 3 CI jobs would, each with `rxdist run` on 2 local
+#      workers (one JUnit report per shard);
 #   4. record the shards' reports as the next run and plan again.
 # Everything it writes goes to target/example/.
 set -euo pipefail
@@ -35,17 +36,16 @@ echo "== 2. plan 3 shards (tests/test_returns.py is new: estimated from its dire
 "$rxdist" plan --history "$history" --collect pytest --total 3
 
 echo
-echo "== 3. run the shards in parallel, as three CI jobs"
+echo "== 3. run the shards in parallel, as three CI jobs, each on 2 local workers"
 pids=()
 for index in 0 1 2; do
-  "$rxdist" shard --history "$history" --collect pytest --index "$index" --total 3 \
-    --format pytest-args --output "$work/shard-$index.args"
   (
     start=$SECONDS
-    python -m pytest -q -p no:cacheprovider -o junit_family=xunit1 \
-      --junitxml "$work/reports/junit-$index.xml" "@$work/shard-$index.args" >"$work/shard-$index.log" 2>&1
-    printf 'shard %s: %s tests, about %ss wall (pytest: %s)\n' "$index" \
-      "$(wc -l <"$work/shard-$index.args")" "$((SECONDS - start))" "$(tail -n 1 "$work/shard-$index.log")"
+    # --no-record: the three jobs share one history file here; the final job records them.
+    "$rxdist" run --history "$history" --no-record --index "$index" --total 3 -n 2 \
+      --junit-out "$work/reports/junit-$index.xml" -- python -m pytest -q >"$work/shard-$index.log" 2>&1
+    printf 'shard %s: about %ss wall (%s)\n' "$index" "$((SECONDS - start))" \
+      "$(grep '^rxdist: [0-9]* tests' "$work/shard-$index.log")"
   ) &
   pids+=("$!")
 done

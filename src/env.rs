@@ -99,6 +99,8 @@ impl EnvVars {
     pub const TEST_TOTAL_SHARDS: &'static str = "TEST_TOTAL_SHARDS";
     /// Bazel: a file the test runner touches to say it honours sharding.
     pub const TEST_SHARD_STATUS_FILE: &'static str = "TEST_SHARD_STATUS_FILE";
+    /// Set by nearly every CI system: no progress bar even when a terminal is attached.
+    pub const CI: &'static str = "CI";
     /// GitHub Actions: set to `true` inside a workflow run.
     pub const GITHUB_ACTIONS: &'static str = "GITHUB_ACTIONS";
 
@@ -124,6 +126,7 @@ impl EnvVars {
         Self::TEST_TOTAL_SHARDS,
         Self::TEST_SHARD_STATUS_FILE,
         Self::GITHUB_ACTIONS,
+        Self::CI,
     ];
 }
 

@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # Runs the whole test suite: unit, property, snapshot and end-to-end tests of the real binary
-# against real pytest (installed into target/python by scripts/python-env.sh).
+# against real pytest (installed into target/python by scripts/python-env.sh), and rxdist's pytest
+# plugin against every supported pytest version (target/pytest-versions, scripts/pytest-versions.sh).
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
 python=$(scripts/python-env.sh)
+RXDIST_TEST_PYTEST_VENVS=$(scripts/pytest-versions.sh)
+export RXDIST_TEST_PYTEST_VENVS
 PATH="$(dirname "$python"):$PATH"
 export PATH
 # Keep the machine's CI variables out of the tests: rxdist reads them on purpose.

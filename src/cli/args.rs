@@ -9,8 +9,10 @@ Settings come from, in order of precedence: command-line flags, RXDIST_* environ
 the CI system's own parallelism variables (shard index and total only), the configuration file
 (.rxdist.yml, or RXDIST_CONFIG), then defaults.
 
-Exit codes: 0 success, 2 usage, 3 unreadable input, 4 some inputs broken (the rest used),
-5 no tests, 6 collection failed, 7 file I/O, 8 target duration unreachable.";
+Exit codes: 0 success, 1 test failures (run), 2 usage, 3 unreadable input, 4 some inputs broken
+(the rest used), 5 no tests, 6 collection failed, 7 file I/O, 8 target duration unreachable,
+9 the test command could not start or workers kept dying (run), 10 global timeout (run),
+130 SIGINT, 143 SIGTERM.";
 
 /// Duration-balanced test sharding for CI.
 #[derive(Debug, Parser)]
@@ -270,7 +272,7 @@ pub enum DistArg {
     Loadfile,
     /// A module's or class's tests run in one process
     Loadscope,
-    /// Like load; each xdist_group runs in one process, in order
+    /// Like load; each `xdist_group` runs in one process, in order
     Loadgroup,
     /// Like load, with more and smaller tail batches
     Worksteal,

@@ -6,7 +6,7 @@ use clap::Parser;
 
 use super::diagnostics;
 use crate::cli::{Cli, Command, TimingsCommand};
-use crate::env::Env;
+use crate::env::{Env, EnvVars};
 use crate::error::{Completion, Error};
 use crate::exit_code;
 use crate::settings::{self, ConfigFile};
@@ -50,7 +50,7 @@ fn run(cli: &Cli, env: &Env) -> Result<Completion, Error> {
         Command::Shard(args) if !args.command.is_empty() => {
             let run_args = settings::run_args_from_shard(args);
             let settings = settings::resolve_run(&run_args, &file, env)?;
-            super::run::run(&settings, &cwd, interactive())
+            super::run::run(&settings, &cwd, interactive(env))
         }
         Command::Shard(args) => {
             let settings = settings::resolve_shard(args, &file, env)?;
@@ -58,7 +58,7 @@ fn run(cli: &Cli, env: &Env) -> Result<Completion, Error> {
         }
         Command::Run(args) => {
             let settings = settings::resolve_run(args, &file, env)?;
-            super::run::run(&settings, &cwd, interactive())
+            super::run::run(&settings, &cwd, interactive(env))
         }
         Command::Timings(TimingsCommand::Record(args)) => {
             let settings = settings::resolve_record(args, &file)?;
@@ -72,7 +72,7 @@ fn run(cli: &Cli, env: &Env) -> Result<Completion, Error> {
 }
 
 /// Whether to draw a progress bar: standard error is a terminal and `CI` is not set.
-fn interactive() -> bool {
+fn interactive(env: &Env) -> bool {
     use std::io::IsTerminal as _;
-    std::io::stderr().is_terminal() && std::env::var_os("CI").is_none()
+    std::io::stderr().is_terminal() && env.get(EnvVars::CI).is_none()
 }

@@ -20,7 +20,7 @@ use crate::error::{Completion, Error};
 use crate::identity::file_key;
 use crate::plan::{Granularity, plan_owned};
 use crate::runner::executor::{self, Collection, Ending, ExecConfig, Observed, Scratch};
-use crate::runner::protocol::{Defer, DeferGroup, file_bucket};
+use crate::runner::protocol::{CatchAll, Defer, DeferGroup, file_bucket};
 use crate::runner::reporter::Reporter;
 use crate::runner::results::{AttemptResult, Results, Status};
 use crate::runner::schedule::{
@@ -57,53 +57,11 @@ pub fn run(settings: &RunSettings, cwd: &Path, interactive: bool) -> Result<Comp
             (id, seconds)
         })
         .collect();
-    let defer = Defer {
-        serial_marker: Some(settings.serial_marker.clone()),
-        xdist_group: settings.dist == DistMode::LoadGroup,
-        groups: settings
-            .groups
-            .iter()
-            .map(|group| DeferGroup {
-                name: group.name.clone(),
-                marker: group.marker.clone(),
-                tests: group.tests.clone(),
-            })
-            .collect(),
-    };
-    // Coverage: asked for with --cov, or by pytest-cov options in the command itself.
     let mut command = settings.command.clone();
-    let last_failed = if last_failed::take_flag(&mut command) {
-        let ids = last_failed::read(cwd);
-        if ids.is_empty() {
-            diagnostics::info("--lf: no failures recorded in .pytest_cache, running every test");
-        } else {
-            diagnostics::info(format_args!(
-                "--lf: running the {} tests that failed last time",
-                ids.len()
-            ));
-        }
-        Some(ids)
-    } else {
-        None
-    };
-    let measures = crate::runner::coverage::command_measures(&command);
-    let coverage_out = settings
-        .coverage
-        .clone()
-        .or_else(|| measures.then(|| PathBuf::from(crate::settings::DEFAULT_COV_OUT)));
+    let last_failed = take_last_failed(&mut command, cwd);
     let coverage_dir = scratch.path().join("coverage");
-    if coverage_out.is_some() {
-        if !measures {
-            command.push("--cov".to_owned());
-        }
-        // Each process writes data only; the one report is rxdist's.
-        command.push("--cov-report=".to_owned());
-        std::fs::create_dir_all(&coverage_dir).map_err(|source| Error::Write {
-            path: coverage_dir.clone(),
-            source,
-        })?;
-    }
-    let config = ExecConfig {
+    let coverage_out = prepare_coverage(settings, &mut command, &coverage_dir)?;
+    let mut config = ExecConfig {
         command,
         cwd: cwd.to_path_buf(),
         workers: settings.workers,
@@ -112,7 +70,7 @@ pub fn run(settings: &RunSettings, cwd: &Path, interactive: bool) -> Result<Comp
         maxfail: settings.maxfail,
         retries: settings.retries,
         max_restarts: settings.max_restarts,
-        defer: Some(defer),
+        defer: Some(defer_rules(settings)),
         shard: settings.shard,
         run_id: run_id(),
         env: Vec::new(),
@@ -120,8 +78,6 @@ pub fn run(settings: &RunSettings, cwd: &Path, interactive: bool) -> Result<Comp
         estimates: Arc::new(estimates),
     };
     let mut results = Results::default();
-    let mut reporter = Reporter::new(settings.workers, interactive);
-    let (index, total) = settings.shard;
     let options = ScheduleOptions {
         workers: settings.workers,
         mode: settings.dist,
@@ -135,59 +91,28 @@ pub fn run(settings: &RunSettings, cwd: &Path, interactive: bool) -> Result<Comp
         shard: settings.shard,
     };
 
-    let known_files = history_files(&history, cwd);
-    let use_history = settings.dist != DistMode::LoadGroup && !known_files.is_empty();
-    let mut observed = Observed::default();
-    let mut scheduler = if let Some(ids) = last_failed.as_ref().filter(|ids| !ids.is_empty()) {
-        // Exact ids: nothing to collect. Deleted tests simply do not run.
-        let ids: Vec<String> = if total > 1 {
-            let assignment = shard_assignment(ids.clone(), &history, settings, &HashMap::new());
-            ids.iter()
-                .filter(|id| assignment.get(*id) == Some(&index))
-                .cloned()
-                .collect()
-        } else {
-            ids.clone()
-        };
-        Scheduler::new(files_from_ids(&ids, &estimator, &history), options)
-    } else if settings.dist == DistMode::Static {
-        Scheduler::new(Vec::new(), options)
-    } else if use_history {
-        let files = files_from_history(&history, &estimator, known_files, settings);
-        let mut options = options;
-        options.catch_all = Some((total > 1).then_some((index, total)));
-        Scheduler::new(files, options)
-    } else {
-        let collection = match executor::collect(&config, &scratch, &cancel) {
-            Ok(collection) => collection,
-            Err(executor::CollectFailure::Cancelled(signal)) => {
-                return Ok(match signal {
-                    Cancel::Interrupt => Completion::Interrupted,
-                    Cancel::Terminate => Completion::Terminated,
-                });
-            }
-            Err(executor::CollectFailure::Exec(error)) => return Err(Error::Exec(error)),
-            Err(failure) => {
-                return Err(Error::RunCollect {
-                    reason: failure.to_string(),
-                });
-            }
-        };
-        observed = collection.observed.clone();
-        let (files, constrained) =
-            files_from_collection(collection, &history, &estimator, settings, &mut results);
-        let mut options = options;
-        if history.is_empty() {
-            // Without timings every test counts as one second: size batches by count, a few per
-            // worker, since every extra process repeats pytest's start-up.
-            let count: usize = files.iter().map(|f| f.tests.len()).sum();
-            options.min_batch_seconds = (count as f64 / (4 * settings.workers) as f64).max(1.0);
-        }
-        let mut scheduler = Scheduler::new(files, options);
-        scheduler.add_constrained(constrained);
-        scheduler
+    let (mut scheduler, observed) = match build_work(
+        settings,
+        cwd,
+        &history,
+        &estimator,
+        options,
+        last_failed.as_deref(),
+        &config,
+        &scratch,
+        &cancel,
+        &mut results,
+    )? {
+        Work::Ready(scheduler, observed) => (*scheduler, *observed),
+        Work::Cancelled(Cancel::Interrupt) => return Ok(Completion::Interrupted),
+        Work::Cancelled(Cancel::Terminate) => return Ok(Completion::Terminated),
     };
     explain_taken(&observed, settings);
+    if !scheduler.is_static() {
+        // Never more workers than batches that could run at once.
+        config.workers = config.workers.min(scheduler.max_concurrency());
+    }
+    let mut reporter = Reporter::new(config.workers, interactive);
 
     let outcome = executor::execute(
         &config,
@@ -202,76 +127,20 @@ pub fn run(settings: &RunSettings, cwd: &Path, interactive: bool) -> Result<Comp
         explain_taken(&outcome.observed, settings);
     }
 
-    // The report first: whatever happened, every result so far is kept.
-    let mut properties = vec![(
-        "rxdist.shard".to_owned(),
-        format!("{}/{}", index + 1, total),
-    )];
-    if let Some(version) = &outcome.observed.pytest_version {
-        properties.push(("pytest.version".to_owned(), version.clone()));
-    }
-    let report = results.report("rxdist", properties);
-    write_report(&settings.junit_out, &report.to_bytes())?;
-    let mut also = Vec::new();
-    if let Some(serde_json::Value::String(path)) = outcome.observed.taken.get("junitxml") {
-        let path = cwd.join(path);
-        write_report(&path, &report.to_bytes())?;
-        also.push(path);
-    }
-    reporter.finish(&results, started.elapsed(), SLOWEST);
-    reporter.line(&format!(
-        "rxdist: wrote {}{} ({} worker processes)",
-        settings.junit_out.display(),
-        also.iter()
-            .map(|p| format!(" and {}", p.display()))
-            .collect::<String>(),
-        outcome.batches
-    ));
-
-    if let Some(previous) = last_failed {
-        if let Err(error) = last_failed::write(cwd, &last_failed::updated(previous, &results)) {
-            diagnostics::warning(format_args!(
-                "cannot update .pytest_cache for --lf: {error}"
-            ));
-        }
-    }
-
-    if let Some(out) = &coverage_out {
-        let python = outcome
-            .observed
-            .python
-            .clone()
-            .unwrap_or_else(|| "python3".to_owned());
-        match crate::runner::coverage::combine(&python, &coverage_dir, cwd, out) {
-            Ok(()) => reporter.line(&format!("rxdist: wrote coverage to {}", out.display())),
-            Err(error) => diagnostics::warning(format_args!("no coverage report: {error}")),
-        }
-    }
-
-    if let Some(path) = &settings.history
-        && settings.record
-        && !results.is_empty()
-    {
-        record(path, history, &results)?;
-    }
-
-    let tally = results.tally();
-    Ok(match outcome.ending {
-        Ending::Cancelled(Cancel::Interrupt) => Completion::Interrupted,
-        Ending::Cancelled(Cancel::Terminate) => Completion::Terminated,
-        Ending::GlobalTimeout => Completion::GlobalTimeout,
-        Ending::Infrastructure(_) | Ending::RestartBudget => Completion::Infrastructure,
-        Ending::Complete | Ending::MaxFail => {
-            if tally.failed > 0 || (settings.flaky_fails && tally.flaky > 0) {
-                Completion::TestFailures
-            } else if tally.total == tally.not_run {
-                diagnostics::warning("no tests ran");
-                Completion::NoTests
-            } else {
-                Completion::Success
-            }
-        }
-    })
+    write_outputs(
+        settings,
+        cwd,
+        &outcome,
+        &results,
+        &mut reporter,
+        started,
+        last_failed,
+        coverage_out
+            .as_deref()
+            .map(|out| (out, coverage_dir.as_path())),
+        history,
+    )?;
+    Ok(completion(&outcome.ending, &results, settings))
 }
 
 fn write_report(path: &Path, bytes: &[u8]) -> Result<(), Error> {
@@ -287,6 +156,238 @@ fn write_report(path: &Path, bytes: &[u8]) -> Result<(), Error> {
         path: path.to_path_buf(),
         source,
     })
+}
+
+/// Everything a finished run writes, the shard report first: whatever happened, every result
+/// so far is kept.
+#[allow(clippy::too_many_arguments)]
+fn write_outputs(
+    settings: &RunSettings,
+    cwd: &Path,
+    outcome: &executor::Outcome,
+    results: &Results,
+    reporter: &mut Reporter,
+    started: Instant,
+    last_failed: Option<Vec<String>>,
+    coverage: Option<(&Path, &Path)>,
+    history: History,
+) -> Result<(), Error> {
+    let (index, total) = settings.shard;
+    let mut properties = vec![(
+        "rxdist.shard".to_owned(),
+        format!("{}/{}", index + 1, total),
+    )];
+    if let Some(version) = &outcome.observed.pytest_version {
+        properties.push(("pytest.version".to_owned(), version.clone()));
+    }
+    let report = results.report("rxdist", properties);
+    write_report(&settings.junit_out, &report.to_bytes())?;
+    let mut also = Vec::new();
+    if let Some(serde_json::Value::String(path)) = outcome.observed.taken.get("junitxml") {
+        let path = cwd.join(path);
+        write_report(&path, &report.to_bytes())?;
+        also.push(path);
+    }
+    reporter.finish(results, started.elapsed(), SLOWEST);
+    reporter.line(&format!(
+        "rxdist: wrote {}{} ({} worker processes)",
+        settings.junit_out.display(),
+        also.iter().fold(String::new(), |text, path| format!(
+            "{text} and {}",
+            path.display()
+        )),
+        outcome.batches
+    ));
+
+    if let Some(previous) = last_failed {
+        if let Err(error) = last_failed::write(cwd, &last_failed::updated(previous, results)) {
+            diagnostics::warning(format_args!(
+                "cannot update .pytest_cache for --lf: {error}"
+            ));
+        }
+    }
+
+    if let Some((out, data_dir)) = coverage {
+        let python = outcome
+            .observed
+            .python
+            .clone()
+            .unwrap_or_else(|| "python3".to_owned());
+        match crate::runner::coverage::combine(&python, data_dir, cwd, out) {
+            Ok(()) => reporter.line(&format!("rxdist: wrote coverage to {}", out.display())),
+            Err(error) => diagnostics::warning(format_args!("no coverage report: {error}")),
+        }
+    }
+
+    if let Some(path) = &settings.history
+        && settings.record
+        && !results.is_empty()
+    {
+        record(path, history, results)?;
+    }
+
+    Ok(())
+}
+
+/// The exit status of a finished run.
+fn completion(ending: &Ending, results: &Results, settings: &RunSettings) -> Completion {
+    let (index, total) = settings.shard;
+    let tally = results.tally();
+    match ending {
+        Ending::Cancelled(Cancel::Interrupt) => Completion::Interrupted,
+        Ending::Cancelled(Cancel::Terminate) => Completion::Terminated,
+        Ending::GlobalTimeout => Completion::GlobalTimeout,
+        Ending::Infrastructure(_) | Ending::RestartBudget => Completion::Infrastructure,
+        Ending::Complete | Ending::MaxFail => {
+            if tally.failed > 0 || (settings.flaky_fails && tally.flaky > 0) {
+                Completion::TestFailures
+            } else if tally.total == tally.not_run && total > 1 {
+                // A shard can legitimately be empty (fewer files than shards × workers); a red
+                // job for it would be noise.
+                diagnostics::warning(format_args!("shard {index} of {total} ran no tests"));
+                Completion::Success
+            } else if tally.total == tally.not_run {
+                diagnostics::warning("no tests ran");
+                Completion::NoTests
+            } else {
+                Completion::Success
+            }
+        }
+    }
+}
+
+/// The work of this shard, and what collection (if any) observed.
+enum Work {
+    Ready(Box<Scheduler>, Box<Observed>),
+    Cancelled(Cancel),
+}
+
+/// Decides where the test list comes from (see the module docs) and builds the scheduler.
+#[allow(clippy::too_many_arguments)]
+fn build_work(
+    settings: &RunSettings,
+    cwd: &Path,
+    history: &History,
+    estimator: &Estimator<'_>,
+    options: ScheduleOptions,
+    last_failed: Option<&[String]>,
+    config: &ExecConfig,
+    scratch: &Scratch,
+    cancel: &CancelFlag,
+    results: &mut Results,
+) -> Result<Work, Error> {
+    let (index, total) = settings.shard;
+    let known_files = history_files(history, cwd);
+    let use_history = settings.dist != DistMode::LoadGroup && !known_files.is_empty();
+    let scheduler = if let Some(ids) = last_failed.filter(|ids| !ids.is_empty()) {
+        // Exact ids: nothing to collect. Deleted tests simply do not run.
+        let ids: Vec<String> = if total > 1 {
+            let assignment = shard_assignment(ids.to_vec(), history, settings, &HashMap::new());
+            ids.iter()
+                .filter(|id| assignment.get(*id) == Some(&index))
+                .cloned()
+                .collect()
+        } else {
+            ids.to_vec()
+        };
+        Scheduler::new(files_from_ids(&ids, estimator, history), options)
+    } else if settings.dist == DistMode::Static {
+        Scheduler::new(Vec::new(), options)
+    } else if use_history {
+        let mut options = options;
+        options.catch_all = Some(CatchAll {
+            known: known_files.clone(),
+            bucket: (total > 1).then_some((index, total)),
+        });
+        let files = files_from_history(history, estimator, &known_files, settings);
+        Scheduler::new(files, options)
+    } else {
+        let collection = match executor::collect(config, scratch, cancel) {
+            Ok(collection) => collection,
+            Err(executor::CollectFailure::Cancelled(signal)) => {
+                return Ok(Work::Cancelled(signal));
+            }
+            Err(executor::CollectFailure::Exec(error)) => return Err(Error::Exec(error)),
+            Err(failure) => {
+                return Err(Error::RunCollect {
+                    reason: failure.to_string(),
+                });
+            }
+        };
+        let observed = collection.observed.clone();
+        let (files, constrained) =
+            files_from_collection(collection, history, estimator, settings, results);
+        let mut options = options;
+        if history.is_empty() {
+            // Without timings every test counts as one second: size batches by count, a few per
+            // worker, since every extra process repeats pytest's start-up.
+            let count: usize = files.iter().map(|f| f.tests.len()).sum();
+            options.min_batch_seconds = (count as f64 / (4 * settings.workers) as f64).max(1.0);
+        }
+        let mut scheduler = Scheduler::new(files, options);
+        scheduler.add_constrained(constrained);
+        return Ok(Work::Ready(Box::new(scheduler), Box::new(observed)));
+    };
+    Ok(Work::Ready(Box::new(scheduler), Box::default()))
+}
+
+/// What the plugin sets aside for rxdist to schedule.
+fn defer_rules(settings: &RunSettings) -> Defer {
+    Defer {
+        serial_marker: Some(settings.serial_marker.clone()),
+        xdist_group: settings.dist == DistMode::LoadGroup,
+        groups: settings
+            .groups
+            .iter()
+            .map(|group| DeferGroup {
+                name: group.name.clone(),
+                marker: group.marker.clone(),
+                tests: group.tests.clone(),
+            })
+            .collect(),
+    }
+}
+
+/// Takes `--lf` out of the command and reads the ids it means (see [`last_failed`]).
+fn take_last_failed(command: &mut Vec<String>, cwd: &Path) -> Option<Vec<String>> {
+    if !last_failed::take_flag(command) {
+        return None;
+    }
+    let ids = last_failed::read(cwd);
+    if ids.is_empty() {
+        diagnostics::info("--lf: no failures recorded in .pytest_cache, running every test");
+    } else {
+        diagnostics::info(format_args!(
+            "--lf: running the {} tests that failed last time",
+            ids.len()
+        ));
+    }
+    Some(ids)
+}
+
+/// Coverage is on with `--cov`, or when the command has pytest-cov options of its own: every
+/// process then writes data only, and rxdist writes the one report. Returns where.
+fn prepare_coverage(
+    settings: &RunSettings,
+    command: &mut Vec<String>,
+    data_dir: &Path,
+) -> Result<Option<PathBuf>, Error> {
+    let measures = crate::runner::coverage::command_measures(command);
+    let out = settings
+        .coverage
+        .clone()
+        .or_else(|| measures.then(|| PathBuf::from(crate::settings::DEFAULT_COV_OUT)));
+    if out.is_some() {
+        if !measures {
+            command.push("--cov".to_owned());
+        }
+        command.push("--cov-report=".to_owned());
+        std::fs::create_dir_all(data_dir).map_err(|source| Error::Write {
+            path: data_dir.to_path_buf(),
+            source,
+        })?;
+    }
+    Ok(out)
 }
 
 /// Says what rxdist did with pytest options that would fight it.
@@ -331,7 +432,7 @@ fn history_files(history: &History, cwd: &Path) -> Vec<String> {
 fn files_from_history(
     history: &History,
     estimator: &Estimator<'_>,
-    known_files: Vec<String>,
+    known_files: &[String],
     settings: &RunSettings,
 ) -> Vec<FileWork> {
     let known: std::collections::HashSet<&str> = known_files.iter().map(String::as_str).collect();
@@ -433,6 +534,14 @@ fn files_from_collection(
             0.0,
         );
         attempt.details = Some(details);
+        results.push(&path, attempt);
+    }
+    for (path, reason) in collection.skipped {
+        if total > 1 && file_bucket(&path, total) != index {
+            continue;
+        }
+        let mut attempt = AttemptResult::synthetic(Status::Skipped, "collection skipped", 0.0);
+        attempt.details = Some(reason);
         results.push(&path, attempt);
     }
     let seconds = |id: &str| {
@@ -586,5 +695,9 @@ fn run_id() -> String {
         .unwrap_or_default();
     let seed = format!("{}-{}", std::process::id(), now.as_nanos());
     let digest = Sha256::digest(seed.as_bytes());
-    digest[..16].iter().map(|b| format!("{b:02x}")).collect()
+    digest[..16].iter().fold(String::new(), |mut hex, byte| {
+        use std::fmt::Write as _;
+        let _ = write!(hex, "{byte:02x}");
+        hex
+    })
 }

@@ -45,13 +45,9 @@ pub fn command_measures(command: &[String]) -> bool {
 /// Combines the data files in `dir` and writes the Cobertura XML to `out` (through a temporary
 /// file in `out`'s directory, renamed into place).
 pub fn combine(python: &str, dir: &Path, cwd: &Path, out: &Path) -> Result<(), CoverageError> {
-    let has_data = std::fs::read_dir(dir)
-        .map(|entries| {
-            entries
-                .flatten()
-                .any(|e| e.file_name().to_string_lossy().starts_with(".coverage."))
-        })
-        .unwrap_or(false);
+    let has_data = std::fs::read_dir(dir).is_ok_and(|mut entries| {
+        entries.any(|e| e.is_ok_and(|e| e.file_name().to_string_lossy().starts_with(".coverage.")))
+    });
     if !has_data {
         return Err(CoverageError::NoData {
             dir: dir.to_path_buf(),

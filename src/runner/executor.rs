@@ -127,6 +127,26 @@ enum StopReason {
     Everything,
 }
 
+/// The test a process is running, from its start event.
+#[derive(Debug, Clone)]
+struct RunningTest {
+    id: String,
+    since: Instant,
+    file: Option<String>,
+    line: Option<u64>,
+}
+
+impl RunningTest {
+    /// An attempt rxdist decided on for this test, placed at its location.
+    fn attempt(&self, status: Status, message: String, seconds: f64) -> AttemptResult {
+        AttemptResult::synthetic(status, message, seconds).located(
+            &self.id,
+            self.file.clone(),
+            self.line,
+        )
+    }
+}
+
 struct Active {
     batch: Batch,
     child: Child,
@@ -136,7 +156,7 @@ struct Active {
     saw_any_event: bool,
     collected: Option<Vec<String>>,
     finished: HashSet<String>,
-    current: Option<(String, Instant)>,
+    current: Option<RunningTest>,
     done: Option<i32>,
     stopping: Option<(StopReason, Stop, Instant)>,
 }
@@ -298,6 +318,8 @@ pub fn execute(
 
         // Start batches on free slots.
         if ending.is_none() {
+            // Indexing, not iterating: each start looks at every slot's constraints.
+            #[allow(clippy::needless_range_loop)]
             for slot in 0..slots.len() {
                 if slots[slot].is_some() {
                     continue;
@@ -322,6 +344,8 @@ pub fn execute(
 
         // Follow every running process.
         let mut any_running = false;
+        // Indexing, not iterating: a finished batch's slot is emptied inside the loop.
+        #[allow(clippy::needless_range_loop)]
         for slot in 0..slots.len() {
             let Some(active) = slots[slot].as_mut() else {
                 continue;
@@ -338,7 +362,8 @@ pub fn execute(
             );
             // Per-test timeout.
             if active.stopping.is_none()
-                && let (Some(timeout), Some((id, since))) = (config.timeout, &active.current)
+                && let (Some(timeout), Some(RunningTest { id, since, .. })) =
+                    (config.timeout, &active.current)
                 && since.elapsed() > timeout
             {
                 reporter.note(&format!(
@@ -560,29 +585,7 @@ fn pump(
                 }
             }
             Event::Collected { items, deferred } => {
-                if active.batch.attempt == 1 {
-                    let known: HashSet<&String> = active.batch.known_ids.iter().collect();
-                    let new = items.iter().filter(|id| !known.contains(id)).count();
-                    reporter.add_expected(new);
-                }
-                active.collected = Some(items);
-                if !deferred.is_empty() {
-                    reporter.add_expected(deferred.len());
-                    scheduler.add_constrained(
-                        deferred
-                            .into_iter()
-                            .map(|d| ConstrainedTest {
-                                test: Estimated {
-                                    seconds: config.estimates.get(&d.id).copied().unwrap_or(1.0),
-                                    id: d.id,
-                                },
-                                serial: d.serial,
-                                xdist_group: d.xdist_group,
-                                groups: d.groups,
-                            })
-                            .collect(),
-                    );
-                }
+                on_collected(active, items, deferred, config, scheduler, reporter);
             }
             Event::CollectError {
                 path,
@@ -595,13 +598,30 @@ fn pump(
                     0.0,
                 );
                 attempt.details = Some(details);
-                results.push(&path, attempt);
-                reporter.add_expected(1);
-                report_final(reporter, results, &path, Some(slot));
+                if results.push_once(&path, attempt) {
+                    reporter.add_expected(1);
+                    report_final(reporter, results, &path, Some(slot));
+                }
             }
-            Event::Start { id } => {
+            Event::Start { id, file, line } => {
                 reporter.test_started(slot, &id);
-                active.current = Some((id, Instant::now()));
+                active.current = Some(RunningTest {
+                    id,
+                    since: Instant::now(),
+                    file,
+                    line,
+                });
+            }
+            Event::CollectSkip { path, message } => {
+                let attempt = AttemptResult::synthetic(Status::Skipped, "collection skipped", 0.0);
+                let attempt = AttemptResult {
+                    details: Some(message),
+                    ..attempt
+                };
+                if results.push_once(&path, attempt) {
+                    reporter.add_expected(1);
+                    report_final(reporter, results, &path, Some(slot));
+                }
             }
             Event::Finish(finished) => {
                 let finished: Finished = *finished;
@@ -623,6 +643,41 @@ fn pump(
             Event::Done { exit } => active.done = Some(exit),
         }
     }
+}
+
+/// A process said what it will run: count new tests, and schedule the ones it set aside.
+fn on_collected(
+    active: &mut Active,
+    items: Vec<String>,
+    deferred: Vec<super::protocol::Deferred>,
+    config: &ExecConfig,
+    scheduler: &mut Scheduler,
+    reporter: &mut Reporter,
+) {
+    if active.batch.attempt == 1 {
+        let known: HashSet<&String> = active.batch.known_ids.iter().collect();
+        let new = items.iter().filter(|id| !known.contains(id)).count();
+        reporter.add_expected(new);
+    }
+    active.collected = Some(items);
+    if deferred.is_empty() {
+        return;
+    }
+    reporter.add_expected(deferred.len());
+    scheduler.add_constrained(
+        deferred
+            .into_iter()
+            .map(|d| ConstrainedTest {
+                test: Estimated {
+                    seconds: config.estimates.get(&d.id).copied().unwrap_or(1.0),
+                    id: d.id,
+                },
+                serial: d.serial,
+                xdist_group: d.xdist_group,
+                groups: d.groups,
+            })
+            .collect(),
+    );
 }
 
 /// Records an attempt, prints it, and queues a retry when it failed and retries remain.
@@ -662,7 +717,8 @@ fn report_final(reporter: &mut Reporter, results: &Results, id: &str, slot: Opti
 
 /// Accounts for every test of a batch whose process has exited. Returns an ending when the run
 /// cannot go on.
-#[allow(clippy::too_many_arguments)]
+// One match over the ways a process can end; splitting it would scatter that table.
+#[allow(clippy::too_many_arguments, clippy::too_many_lines)]
 fn finish_batch(
     active: Active,
     slot: usize,
@@ -691,24 +747,25 @@ fn finish_batch(
         .into_iter()
         .filter(|id| !finished.contains(id))
         .collect();
-    let running_id = current.map(|(id, since)| (id, since.elapsed()));
-    if let Some((id, _)) = &running_id {
-        remaining.retain(|other| other != id);
+    if let Some(running) = &current {
+        remaining.retain(|other| *other != running.id);
     }
 
     match stopping.map(|(reason, ..)| reason) {
         Some(StopReason::Timeout(id)) => {
             let seconds = config.timeout.map_or(0.0, |t| t.as_secs_f64());
             if !finished.contains(&id) {
-                let attempt = AttemptResult::synthetic(
-                    Status::TimedOut,
-                    format!(
-                        "timeout: test ran longer than {seconds}s and was interrupted (--timeout)"
-                    ),
-                    running_id
-                        .as_ref()
-                        .map_or(seconds, |(_, d)| d.as_secs_f64()),
+                let message = format!(
+                    "timeout: test ran longer than {seconds}s and was interrupted (--timeout)"
                 );
+                let attempt = match &current {
+                    Some(running) if running.id == id => running.attempt(
+                        Status::TimedOut,
+                        message,
+                        running.since.elapsed().as_secs_f64(),
+                    ),
+                    _ => AttemptResult::synthetic(Status::TimedOut, message, seconds),
+                };
                 record_attempt(
                     results,
                     reporter,
@@ -730,8 +787,8 @@ fn finish_batch(
         }
         Some(StopReason::Everything) => {
             let mut all = remaining;
-            if let Some((id, _)) = running_id {
-                all.push(id);
+            if let Some(running) = current {
+                all.push(running.id);
             }
             mark_not_run(
                 results,
@@ -754,8 +811,8 @@ fn finish_batch(
                 process::describe_exit(status)
             );
             let mut all = remaining;
-            if let Some((id, _)) = running_id {
-                all.push(id);
+            if let Some(running) = current {
+                all.push(running.id);
             }
             mark_not_run(results, reporter, &all, "pytest could not start");
             Some(Ending::Infrastructure(why))
@@ -765,14 +822,15 @@ fn finish_batch(
             *restarts += 1;
             let how = process::describe_exit(status);
             let tail = scrub(&log_tail(&log, 20), scratch_dir);
-            match running_id {
-                Some((id, elapsed)) => {
-                    let mut attempt = AttemptResult::synthetic(
+            match current {
+                Some(running) => {
+                    let mut attempt = running.attempt(
                         Status::Crashed,
                         format!("worker crashed while running this test: {how}"),
-                        elapsed.as_secs_f64(),
+                        running.since.elapsed().as_secs_f64(),
                     );
                     attempt.details = Some(tail);
+                    let id = running.id;
                     record_attempt(
                         results,
                         reporter,
@@ -848,6 +906,8 @@ pub struct Collection {
     pub deferred: Vec<super::protocol::Deferred>,
     /// Files that failed to collect: `(path, message, details)`.
     pub errors: Vec<(String, String, String)>,
+    /// Modules skipped at import: `(path, reason)`.
+    pub skipped: Vec<(String, String)>,
     /// Options the plugin took over.
     pub observed: Observed,
 }
@@ -949,6 +1009,7 @@ pub fn collect(
                 message,
                 details,
             } => collection.errors.push((path, message, details)),
+            Event::CollectSkip { path, message } => collection.skipped.push((path, message)),
             Event::Start { .. } | Event::Finish(_) | Event::Done { .. } => {}
         }
     }

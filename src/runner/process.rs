@@ -1,13 +1,13 @@
 //! Starting a worker process in its own process group, and stopping it: SIGINT (pytest stops
 //! cleanly and reports), then SIGTERM, then SIGKILL, each to the whole group so a test's own
-//! subprocesses go too. On Windows, where there are no such signals, the process is killed.
+//! subprocesses go too. On Windows, which has no such signals, the process is killed.
 
 use std::process::{Child, Command, ExitStatus};
 
 /// The signals rxdist sends, in escalation order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Stop {
-    /// Ask politely: pytest turns it into KeyboardInterrupt and still writes its report.
+    /// Ask politely: pytest turns it into `KeyboardInterrupt` and still writes its report.
     Interrupt,
     /// Ask firmly.
     Terminate,
@@ -83,8 +83,7 @@ pub fn describe_exit(status: ExitStatus) -> String {
         use std::os::unix::process::ExitStatusExt as _;
         if let Some(number) = status.signal() {
             let name = nix::sys::signal::Signal::try_from(number)
-                .map(|signal| signal.as_str().to_owned())
-                .unwrap_or_else(|_| "unknown signal".to_owned());
+                .map_or_else(|_| "unknown signal".to_owned(), |s| s.as_str().to_owned());
             return format!("killed by signal {number} ({name})");
         }
     }

@@ -125,10 +125,25 @@ pub enum Event {
         #[serde(default)]
         details: String,
     },
+    /// A module was skipped at import.
+    #[serde(rename = "collectskip")]
+    CollectSkip {
+        /// The module's node id (its path).
+        path: String,
+        /// The skip reason.
+        #[serde(default)]
+        message: String,
+    },
     /// A test started.
     Start {
         /// Node id.
         id: String,
+        /// Its file, as pytest reports the location.
+        #[serde(default)]
+        file: Option<String>,
+        /// Its line (pytest's 0-based value).
+        #[serde(default)]
+        line: Option<u64>,
     },
     /// A test finished (all of its phases).
     Finish(Box<Finished>),
@@ -260,7 +275,9 @@ mod tests {
         assert_eq!(
             events,
             vec![Event::Start {
-                id: "a.py::t".into()
+                id: "a.py::t".into(),
+                file: None,
+                line: None,
             }]
         );
         assert!(bad.is_empty());

@@ -6,6 +6,7 @@
 //! test is one line. A failing test's report is printed once, when its verdict is final, and
 //! listed again in the summary with its one-line message.
 
+use std::fmt::Write as _;
 use std::io::Write as _;
 use std::time::{Duration, Instant};
 
@@ -123,10 +124,10 @@ impl Reporter {
         };
         let mut line = format!("{label:>8} {id}");
         if attempt.status != Status::NotRun {
-            line.push_str(&format!(" ({:.2}s)", attempt.seconds));
+            let _ = write!(line, " ({:.2}s)", attempt.seconds);
         }
         if attempt_number > 1 {
-            line.push_str(&format!(" [attempt {attempt_number}]"));
+            let _ = write!(line, " [attempt {attempt_number}]");
         }
         if final_verdict {
             self.done += 1;
@@ -180,7 +181,7 @@ fn failure_text(id: &str, attempt: &AttemptResult) -> String {
         ("captured stderr", &attempt.stderr),
     ] {
         if let Some(content) = content {
-            text.push_str(&format!("{:-^80}\n", format!(" {title} ")));
+            let _ = writeln!(text, "{:-^80}", format!(" {title} "));
             text.push_str(content.trim_end());
             text.push('\n');
         }
@@ -215,20 +216,20 @@ pub fn summary_text(results: &Results, elapsed: Duration, slowest: usize) -> Str
                 .as_deref()
                 .and_then(|m| m.lines().next())
                 .unwrap_or("");
-            text.push_str(&format!("  {} {id}: {message}\n", last.status.label()));
+            let _ = writeln!(text, "  {} {id}: {message}", last.status.label());
         }
     }
     if !flaky.is_empty() {
         text.push_str("\nflaky (failed, then passed on a retry):\n");
         for (id, attempts) in &flaky {
-            text.push_str(&format!("  {id} (passed on attempt {attempts})\n"));
+            let _ = writeln!(text, "  {id} (passed on attempt {attempts})");
         }
     }
     timed.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(b.1)));
     if slowest > 0 && !timed.is_empty() {
         text.push_str("\nslowest tests:\n");
         for (seconds, id) in timed.iter().take(slowest) {
-            text.push_str(&format!("  {seconds:>8.2}s {id}\n"));
+            let _ = writeln!(text, "  {seconds:>8.2}s {id}");
         }
     }
     let tally = results.tally();
@@ -246,12 +247,13 @@ pub fn summary_text(results: &Results, elapsed: Duration, slowest: usize) -> Str
             parts.push(format!("{count} {word}"));
         }
     }
-    text.push_str(&format!(
+    let _ = write!(
+        text,
         "\nrxdist: {} tests: {} in {:.2}s",
         tally.total,
         parts.join(", "),
         elapsed.as_secs_f64()
-    ));
+    );
     text
 }
 

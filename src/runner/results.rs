@@ -60,14 +60,13 @@ impl Status {
         match self {
             Status::Passed => "PASSED",
             Status::Failed => "FAILED",
-            Status::Error => "ERROR",
+            Status::Error | Status::CollectionError => "ERROR",
             Status::Skipped => "SKIPPED",
             Status::XFailed => "XFAIL",
             Status::XPassed => "XPASS",
             Status::TimedOut => "TIMEOUT",
             Status::Crashed => "CRASHED",
             Status::NotRun => "NOTRUN",
-            Status::CollectionError => "ERROR",
         }
     }
 }
@@ -132,6 +131,19 @@ impl AttemptResult {
             properties: Vec::new(),
             location: None,
         }
+    }
+
+    /// Places an attempt rxdist decided on at the test's location (pytest's naming of `id`,
+    /// and the file and line pytest reported when the test started).
+    #[must_use]
+    pub fn located(mut self, id: &str, file: Option<String>, line: Option<u64>) -> Self {
+        let mut location = fallback_location(id);
+        if file.is_some() {
+            location.file = file;
+        }
+        location.line = line;
+        self.location = Some(location);
+        self
     }
 
     /// The attempt the plugin reported.
@@ -232,6 +244,16 @@ impl Results {
                 );
             }
         }
+    }
+
+    /// Records `attempt` unless `id` already has a result (file-level events that several
+    /// processes may report). Returns whether it was recorded.
+    pub fn push_once(&mut self, id: &str, attempt: AttemptResult) -> bool {
+        if self.tests.contains_key(id) {
+            return false;
+        }
+        self.push(id, attempt);
+        true
     }
 
     /// Marks `id` not run, unless it already has a result.

@@ -176,8 +176,9 @@ pub struct ScheduleOptions {
     pub min_batch_seconds: f64,
     /// Concurrency limit of each named group.
     pub group_limits: BTreeMap<String, usize>,
-    /// Whether to add a catch-all batch for files the history does not know.
-    pub catch_all: Option<Option<(usize, usize)>>,
+    /// The catch-all batch for files the history does not know: `known` must list every
+    /// known file of every shard, not only this shard's.
+    pub catch_all: Option<CatchAll>,
     /// `(index, total)` of this shard: `static` mode hashes files over every worker of every
     /// shard.
     pub shard: (usize, usize),
@@ -217,7 +218,6 @@ impl Scheduler {
         files.sort_by(|a, b| a.file.cmp(&b.file));
         let workers = options.workers.max(1);
         let mut units = Vec::new();
-        let mut known_files = Vec::new();
         let total: f64 = files
             .iter()
             .map(|file| file.setup_seconds + file.tests.iter().map(|t| t.seconds).sum::<f64>())
@@ -228,7 +228,6 @@ impl Scheduler {
         let mut split_open = HashMap::new();
         let static_mode = options.mode == DistMode::Static;
         for file in files {
-            known_files.push(file.file.clone());
             let seconds: f64 =
                 file.setup_seconds + file.tests.iter().map(|t| t.seconds).sum::<f64>();
             let splittable = !matches!(options.mode, DistMode::LoadFile | DistMode::Static);
@@ -279,10 +278,7 @@ impl Scheduler {
                 .then_with(|| a.ids.cmp(&b.ids))
         });
         let remaining_seconds = units.iter().map(|unit| unit.seconds).sum();
-        let catch_all = options.catch_all.map(|bucket| CatchAll {
-            known: known_files,
-            bucket,
-        });
+        let catch_all = options.catch_all.clone();
         let mut scheduler = Scheduler {
             options,
             queue: units.into(),
@@ -392,6 +388,17 @@ impl Scheduler {
             + self.serial.len()
     }
 
+    /// The most batches that could ever run at once: one per queued unit, constrained batch
+    /// and requeue, the catch-all, and the serial batch (at least 1).
+    pub fn max_concurrency(&self) -> usize {
+        (self.queue.len()
+            + self.constrained.len()
+            + self.urgent.len()
+            + usize::from(self.catch_all.is_some())
+            + usize::from(!self.serial.is_empty()))
+        .max(1)
+    }
+
     /// Whether anything is left to dispatch.
     pub fn is_empty(&self) -> bool {
         self.queue.is_empty()
@@ -455,7 +462,7 @@ impl Scheduler {
             .position(|p| p.slot.is_none_or(|s| s == slot) && self.fits(&p.groups, running))
         {
             let pending = self.urgent.remove(index).expect("index is in range");
-            return Some(self.from_pending(pending, false));
+            return Some(self.pending_batch(pending, false));
         }
         if self.queue.is_empty()
             && let Some(catch_all) = self.catch_all.take()
@@ -472,7 +479,7 @@ impl Scheduler {
             .position(|p| self.fits(&p.groups, running))
         {
             let pending = self.constrained.remove(index).expect("index is in range");
-            return Some(self.from_pending(pending, false));
+            return Some(self.pending_batch(pending, false));
         }
         if !self.queue.is_empty() {
             return Some(self.take_from_queue());
@@ -491,7 +498,7 @@ impl Scheduler {
                 groups: Vec::new(),
                 slot: None,
             };
-            return Some(self.from_pending(pending, true));
+            return Some(self.pending_batch(pending, true));
         }
         None
     }
@@ -585,7 +592,7 @@ impl Scheduler {
         self.make(selection, known_ids, seconds, BatchShape::first_attempt())
     }
 
-    fn from_pending(&mut self, pending: Pending, exclusive: bool) -> Batch {
+    fn pending_batch(&mut self, pending: Pending, exclusive: bool) -> Batch {
         let mut files: BTreeMap<String, Option<FileRule>> = BTreeMap::new();
         for id in &pending.ids {
             let entry = files
@@ -743,9 +750,9 @@ mod tests {
             .iter()
             .map(|b| b.predicted_seconds)
             .collect();
-        assert_eq!(sizes[0], 50.0);
+        assert!((sizes[0] - 50.0).abs() < 1e-9, "{sizes:?}");
         assert!(sizes.windows(2).all(|w| w[0] >= w[1]), "{sizes:?}");
-        assert_eq!(sizes.iter().sum::<f64>(), 200.0);
+        assert!((sizes.iter().sum::<f64>() - 200.0).abs() < 1e-9);
     }
 
     #[test]
@@ -816,9 +823,12 @@ mod tests {
     }
 
     #[test]
-    fn the_catch_all_rides_with_the_first_batch_and_knows_every_file() {
+    fn the_catch_all_rides_with_the_first_batch() {
         let mut opts = options(2, DistMode::Load);
-        opts.catch_all = Some(Some((1, 3)));
+        opts.catch_all = Some(CatchAll {
+            known: vec!["a.py".into()],
+            bucket: Some((1, 3)),
+        });
         let files = vec![file("a.py", &[("t", 1.0)], true)];
         let mut scheduler = Scheduler::new(files, opts);
         let first = scheduler.next(0, &Running::default()).unwrap();
@@ -836,7 +846,10 @@ mod tests {
     #[test]
     fn with_nothing_known_the_catch_all_runs_alone() {
         let mut opts = options(2, DistMode::Load);
-        opts.catch_all = Some(None);
+        opts.catch_all = Some(CatchAll {
+            known: Vec::new(),
+            bucket: None,
+        });
         let mut scheduler = Scheduler::new(Vec::new(), opts);
         let only = scheduler.next(0, &Running::default()).unwrap();
         let spec = only.spec("/e".into(), None);
@@ -951,6 +964,20 @@ mod tests {
             })
         );
         assert!(scheduler.is_empty());
+    }
+
+    #[test]
+    fn never_more_workers_than_batches() {
+        let scheduler = Scheduler::new(
+            vec![
+                file("a.py", &[("t", 1.0)], false),
+                file("b.py", &[("t", 1.0)], false),
+            ],
+            options(8, DistMode::Load),
+        );
+        assert_eq!(scheduler.max_concurrency(), 2);
+        let empty = Scheduler::new(Vec::new(), options(8, DistMode::Load));
+        assert_eq!(empty.max_concurrency(), 1);
     }
 
     #[test]

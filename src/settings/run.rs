@@ -69,25 +69,7 @@ pub fn resolve_run(
     env: &Env,
 ) -> Result<RunSettings, SettingsError> {
     let (index, total, shard_from) = resolve_slot(args, file, env)?;
-    let workers_text = match (&args.numprocesses, &file.numprocesses) {
-        (Some(text), _) => text.clone(),
-        (None, Some(value)) => value.to_flag_text(),
-        (None, None) => "auto".to_owned(),
-    };
-    let count: WorkerCount = workers_text
-        .parse()
-        .map_err(|reason| SettingsError::Invalid {
-            flag: "-n",
-            value: workers_text.clone(),
-            reason,
-        })?;
-    let workers = count
-        .resolve(env.get(EnvVars::PYTEST_XDIST_AUTO_NUM_WORKERS))
-        .map_err(|reason| SettingsError::Invalid {
-            flag: "-n",
-            value: workers_text,
-            reason,
-        })?;
+    let workers = resolve_workers(args, file, env)?;
     let dist = match args.dist.or(file.dist).unwrap_or(DistArg::Load) {
         DistArg::Load => DistMode::Load,
         DistArg::Loadfile => DistMode::LoadFile,
@@ -96,55 +78,18 @@ pub fn resolve_run(
         DistArg::Worksteal => DistMode::WorkSteal,
         DistArg::Static => DistMode::Static,
     };
-    let duration =
-        |flag: &'static str, arg: &Option<String>, from_file: &Option<super::file::TotalValue>| {
-            arg.clone()
-                .or_else(|| {
-                    from_file
-                        .as_ref()
-                        .map(super::file::TotalValue::to_flag_text)
-                })
-                .map(|text| {
-                    let value = parse_duration(flag, &text)?;
-                    if value.is_zero() {
-                        return Err(SettingsError::Invalid {
-                            flag,
-                            value: text,
-                            reason: "must be more than 0".into(),
-                        });
-                    }
-                    Ok(value)
-                })
-                .transpose()
-        };
-    let timeout = duration("--timeout", &args.timeout, &file.timeout)?;
-    let global_timeout = duration(
+    let timeout = positive_duration("--timeout", args.timeout.as_ref(), file.timeout.as_ref())?;
+    let global_timeout = positive_duration(
         "--global-timeout",
-        &args.global_timeout,
-        &file.global_timeout,
+        args.global_timeout.as_ref(),
+        file.global_timeout.as_ref(),
     )?;
     let maxfail = if args.exitfirst {
         1
     } else {
         args.maxfail.or(file.maxfail).unwrap_or(0)
     };
-    let groups = file.groups.clone();
-    for group in &groups {
-        if group.max_concurrent == 0 {
-            return Err(SettingsError::Invalid {
-                flag: "groups",
-                value: group.name.clone(),
-                reason: "max-concurrent must be at least 1".into(),
-            });
-        }
-        if group.marker.is_none() && group.tests.is_empty() {
-            return Err(SettingsError::Invalid {
-                flag: "groups",
-                value: group.name.clone(),
-                reason: "a group needs a marker or test patterns".into(),
-            });
-        }
-    }
+    let groups = validated_groups(&file.groups)?;
     let runner = args.runner.or(file.runner).unwrap_or(RunnerArg::Pytest);
     let history = args
         .history
@@ -203,6 +148,64 @@ pub fn resolve_run(
         groups,
         coverage,
     })
+}
+
+/// A duration from the flag or the file, which must be more than zero.
+fn positive_duration(
+    flag: &'static str,
+    arg: Option<&String>,
+    from_file: Option<&super::file::TotalValue>,
+) -> Result<Option<Duration>, SettingsError> {
+    let Some(text) = arg
+        .cloned()
+        .or_else(|| from_file.map(super::file::TotalValue::to_flag_text))
+    else {
+        return Ok(None);
+    };
+    let value = parse_duration(flag, &text)?;
+    if value.is_zero() {
+        return Err(SettingsError::Invalid {
+            flag,
+            value: text,
+            reason: "must be more than 0".into(),
+        });
+    }
+    Ok(Some(value))
+}
+
+fn resolve_workers(args: &RunArgs, file: &ConfigFile, env: &Env) -> Result<usize, SettingsError> {
+    let text = match (&args.numprocesses, &file.numprocesses) {
+        (Some(text), _) => text.clone(),
+        (None, Some(value)) => value.to_flag_text(),
+        (None, None) => "auto".to_owned(),
+    };
+    let invalid = |reason| SettingsError::Invalid {
+        flag: "-n",
+        value: text.clone(),
+        reason,
+    };
+    let count: WorkerCount = text.parse().map_err(invalid)?;
+    count
+        .resolve(env.get(EnvVars::PYTEST_XDIST_AUTO_NUM_WORKERS))
+        .map_err(invalid)
+}
+
+fn validated_groups(groups: &[GroupConfig]) -> Result<Vec<GroupConfig>, SettingsError> {
+    for group in groups {
+        let reason = if group.max_concurrent == 0 {
+            "max-concurrent must be at least 1"
+        } else if group.marker.is_none() && group.tests.is_empty() {
+            "a group needs a marker or test patterns"
+        } else {
+            continue;
+        };
+        return Err(SettingsError::Invalid {
+            flag: "groups",
+            value: group.name.clone(),
+            reason: reason.into(),
+        });
+    }
+    Ok(groups.to_vec())
 }
 
 /// `rxdist shard --index I --total N -- COMMAND` runs the shard: the shard's own flags carry

@@ -117,6 +117,11 @@ def pytest_configure(config):
 def pytest_ignore_collect(collection_path, config):
     if _spec is None or not collection_path.is_file():
         return None
+    # pytest < 8 makes a package's node from its __init__.py: ignoring that file would skip the
+    # package's setup_module and package-scoped fixtures. Unselected tests are still dropped
+    # in pytest_collection_modifyitems.
+    if collection_path.name == "__init__.py":
+        return None
     rel = _relative(config, collection_path)
     if rel is None:
         return None
@@ -216,23 +221,32 @@ def pytest_collection_modifyitems(session, config, items):
 
 
 def pytest_collectreport(report):
-    if _spec is None or not report.failed:
+    if _spec is None:
         return
-    _emit(
-        {
-            "e": "collecterror",
-            "path": _text(report.nodeid),
-            "message": _text(_crash_message(report)),
-            "details": _text(str(report.longrepr)),
-        }
-    )
+    if report.failed:
+        _emit(
+            {
+                "e": "collecterror",
+                "path": _text(report.nodeid),
+                "message": _text(_crash_message(report)),
+                "details": _text(str(report.longrepr)),
+            }
+        )
+    elif report.skipped and "::" not in report.nodeid and report.nodeid:
+        # A module skipped at import (importorskip, skip(allow_module_level=True)): pytest's
+        # junitxml reports it as a testcase named after the module.
+        reason, _ = _skip_reason(report)
+        _emit({"e": "collectskip", "path": _text(report.nodeid), "message": _text(reason)})
 
 
 def pytest_runtest_logstart(nodeid, location):
     if _spec is None:
         return
     _reports[nodeid] = []
-    _emit({"e": "start", "id": _text(nodeid), "t": time.time()})
+    event = {"e": "start", "id": _text(nodeid), "file": _text(location[0]), "t": time.time()}
+    if location[1] is not None:
+        event["line"] = location[1]
+    _emit(event)
 
 
 def pytest_runtest_logreport(report):
@@ -259,6 +273,14 @@ def _skip_reason(report):
     return str(longrepr), str(longrepr)
 
 
+def _xfail_reason(report):
+    # Like pytest's junitxml: pytest < 8.4 writes xfail(run=False) as "reason: [NOTRUN] ...".
+    reason = report.wasxfail
+    if reason.startswith("reason: "):
+        reason = reason[len("reason: ") :]
+    return reason
+
+
 def _verdict(reports):
     """The test's outcome, message and details, as pytest's junitxml would report them."""
     outcome, message, details = "passed", None, None
@@ -271,7 +293,7 @@ def _verdict(reports):
                 ), None
             if report.skipped:
                 if hasattr(report, "wasxfail"):
-                    return "xfailed", report.wasxfail, None, None
+                    return "xfailed", _xfail_reason(report), None, None
                 reason, details = _skip_reason(report)
                 return "skipped", reason, details, None
         elif report.when == "call":
@@ -285,7 +307,7 @@ def _verdict(reports):
                     details = str(report.longrepr)
             elif report.skipped:
                 if hasattr(report, "wasxfail"):
-                    outcome, message = "xfailed", report.wasxfail
+                    outcome, message = "xfailed", _xfail_reason(report)
                 else:
                     outcome = "skipped"
                     message, details = _skip_reason(report)
