@@ -125,6 +125,20 @@ impl Rxdist {
             stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
         }
     }
+
+    /// Starts without waiting, standard output and error piped, for tests that talk to the
+    /// running process (signals) or must not wait forever. On Unix it leads a process group of
+    /// its own, so a test can kill it and everything it started (`kill -KILL -- -PID`).
+    pub fn spawn(mut self) -> std::process::Child {
+        assert!(self.stdin.is_none(), "spawn does not feed standard input");
+        #[cfg(unix)]
+        std::os::unix::process::CommandExt::process_group(&mut self.command, 0);
+        self.command
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        self.command.spawn().expect("the rxdist binary starts")
+    }
 }
 
 /// Writes a test list file with one id per line.
