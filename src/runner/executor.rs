@@ -383,7 +383,11 @@ pub fn execute(
                 } else {
                     0
                 });
-                slots[slot] = Some(start(config, scratch, slot, batch)?);
+                // A process that cannot be retried stops itself at what is left of --maxfail.
+                let limit = effective_maxfail(config, &observed);
+                let budget = (limit > 0 && batch.attempt > config.retries)
+                    .then(|| limit.saturating_sub(reporter.failures()).max(1));
+                slots[slot] = Some(start(config, scratch, slot, batch, budget)?);
                 batches += 1;
             }
         }
@@ -493,15 +497,7 @@ pub fn execute(
 
         // --maxfail counts final failures only (a failure that will be retried is not final).
         // A -x or --maxfail in the user's pytest options applies to the whole run too.
-        let maxfail = if config.maxfail > 0 {
-            config.maxfail
-        } else {
-            observed
-                .taken
-                .get("maxfail")
-                .and_then(serde_json::Value::as_u64)
-                .map_or(0, |n| n as usize)
-        };
+        let maxfail = effective_maxfail(config, &observed);
         if ending.is_none() && maxfail > 0 && reporter.failures() >= maxfail {
             reporter.note(&format!(
                 "{} failed, --maxfail is {maxfail}: stopping",
@@ -596,6 +592,7 @@ fn start(
     scratch: &Scratch,
     slot: usize,
     batch: Batch,
+    maxfail: Option<usize>,
 ) -> Result<Active, ExecError> {
     let name = format!("b{}", batch.id);
     let events_path = scratch.file(&format!("events-{name}.jsonl"));
@@ -612,7 +609,7 @@ fn start(
     let log_err = log_file.try_clone().map_err(scratch_error(&log))?;
     let mut command = match &config.driver {
         Driver::Pytest => {
-            let spec = batch.spec(events_path.clone(), config.defer.as_ref());
+            let spec = batch.spec(events_path.clone(), config.defer.as_ref(), maxfail);
             std::fs::write(
                 &spec_path,
                 serde_json::to_vec(&spec).expect("a batch spec always serializes"),
@@ -736,6 +733,18 @@ fn pump(
             Event::Done { exit } => active.done = Some(exit),
         }
     }
+}
+
+/// `--maxfail`, or else a `-x`/`--maxfail` the plugin found in the user's pytest options.
+fn effective_maxfail(config: &ExecConfig, observed: &Observed) -> usize {
+    if config.maxfail > 0 {
+        return config.maxfail;
+    }
+    observed
+        .taken
+        .get("maxfail")
+        .and_then(serde_json::Value::as_u64)
+        .map_or(0, |n| n as usize)
 }
 
 /// A process said what it will run: count new tests, and schedule the ones it set aside.
@@ -1048,6 +1057,7 @@ pub fn collect(
         files: None,
         catch_all: None,
         defer: config.defer.clone(),
+        maxfail: None,
     };
     let io = |path: &Path| {
         let path = path.to_path_buf();

@@ -31,6 +31,10 @@ pub struct BatchSpec {
     /// Which tests to set aside instead of running, for rxdist to schedule.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub defer: Option<Defer>,
+    /// Stop this process after this many failed tests: what is left of `--maxfail` when the
+    /// process starts, so `-x` stops at the first failure, not a poll later.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub maxfail: Option<usize>,
 }
 
 /// Part of a file: the named tests, or all tests but the named ones (which other batches run;

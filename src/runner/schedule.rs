@@ -137,7 +137,12 @@ pub struct Batch {
 
 impl Batch {
     /// The spec the plugin reads.
-    pub fn spec(&self, events: std::path::PathBuf, defer: Option<&Defer>) -> BatchSpec {
+    pub fn spec(
+        &self,
+        events: std::path::PathBuf,
+        defer: Option<&Defer>,
+        maxfail: Option<usize>,
+    ) -> BatchSpec {
         // A catch-all batch with no files of its own names no `files` at all, so that every
         // file not known to the history is collected.
         let files = if self.selection.files.is_empty() && self.selection.catch_all.is_some() {
@@ -150,6 +155,7 @@ impl Batch {
             files,
             catch_all: self.selection.catch_all.clone(),
             defer: if self.defer { defer.cloned() } else { None },
+            maxfail,
         }
     }
 }
@@ -852,7 +858,7 @@ mod tests {
         });
         let mut scheduler = Scheduler::new(Vec::new(), opts);
         let only = scheduler.next(0, &Running::default()).unwrap();
-        let spec = only.spec("/e".into(), None);
+        let spec = only.spec("/e".into(), None, None);
         assert!(spec.files.is_none());
         assert!(spec.catch_all.is_some());
     }

@@ -33,6 +33,8 @@ except ImportError:  # pragma: no cover - present in every supported pytest
 
 
 _spec = None
+_session = None
+_failures = 0
 _events_fd = None
 _known = None
 _reports = {}
@@ -239,6 +241,11 @@ def pytest_collectreport(report):
         _emit({"e": "collectskip", "path": _text(report.nodeid), "message": _text(reason)})
 
 
+def pytest_sessionstart(session):
+    global _session
+    _session = session
+
+
 def pytest_runtest_logstart(nodeid, location):
     if _spec is None:
         return
@@ -324,6 +331,7 @@ def _verdict(reports):
 
 
 def pytest_runtest_logfinish(nodeid, location):
+    global _failures
     if _spec is None:
         return
     reports = _reports.pop(nodeid, [])
@@ -360,6 +368,12 @@ def pytest_runtest_logfinish(nodeid, location):
         if properties:
             event["properties"] = [[_text(k), _text(v)] for k, v in properties]
     _emit(event)
+    if outcome in ("failed", "error"):
+        _failures += 1
+        maxfail = _spec.get("maxfail")
+        if maxfail and _failures >= maxfail and _session is not None:
+            # What pytest's own --maxfail does: finish this test, start no other.
+            _session.shouldfail = f"rxdist: stopping after {_failures} failures (--maxfail)"
 
 
 @pytest.hookimpl(trylast=True)
