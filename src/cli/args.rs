@@ -52,9 +52,9 @@ Examples:
   rxdist run --runner template --tests ids.txt -- \\
       npx vitest run --reporter=junit --outputFile={junit} {tests}
 
-Worker processes get PYTEST_XDIST_WORKER=gwN, PYTEST_XDIST_WORKER_COUNT,
-PYTEST_XDIST_TESTRUNUID, RXDIST_WORKER, RXDIST_WORKER_COUNT, RXDIST_SHARD_INDEX,
-RXDIST_SHARD_TOTAL, RXDIST_ATTEMPT and RXDIST_RUN_ID, their own --basetemp and TMPDIR.
+Every worker process gets RXDIST_WORKER=gwN, RXDIST_WORKER_COUNT, RXDIST_SHARD_INDEX,
+RXDIST_SHARD_TOTAL, RXDIST_ATTEMPT, RXDIST_RUN_ID and its own TMPDIR; pytest workers also get
+PYTEST_XDIST_WORKER, PYTEST_XDIST_WORKER_COUNT, PYTEST_XDIST_TESTRUNUID and their own --basetemp.
 
 Settings come from, in order of precedence: command-line flags, RXDIST_* environment variables,
 the CI system's own parallelism variables (shard index and total only), the configuration file

@@ -99,6 +99,13 @@ pub fn resolve_run(
         .tests
         .clone()
         .or_else(|| file.tests.as_deref().map(|path| file.path(path)));
+    if runner == RunnerArg::Template && args.cov {
+        return Err(SettingsError::Invalid {
+            flag: "--cov",
+            value: "--runner template".into(),
+            reason: "coverage is combined from pytest-cov's data files; with a template runner, let the command measure coverage itself".into(),
+        });
+    }
     if runner == RunnerArg::Template && tests.is_none() && history.is_none() {
         return Err(SettingsError::Missing {
             what: "the test list",
