@@ -146,7 +146,8 @@ pub fn run(settings: &RunSettings, cwd: &Path, interactive: bool) -> Result<Comp
     Ok(completion(&outcome.ending, &results, settings))
 }
 
-fn write_report(path: &Path, bytes: &[u8]) -> Result<(), Error> {
+/// Writes `bytes` to `path` atomically, creating its directory.
+fn write_output(path: &Path, bytes: &[u8]) -> Result<(), Error> {
     if let Some(parent) = path.parent()
         && !parent.as_os_str().is_empty()
     {
@@ -184,11 +185,11 @@ fn write_outputs(
         properties.push(("pytest.version".to_owned(), version.clone()));
     }
     let report = results.report("rxdist", properties);
-    write_report(&settings.junit_out, &report.to_bytes())?;
+    write_output(&settings.junit_out, &report.to_bytes())?;
     let mut also = Vec::new();
     if let Some(serde_json::Value::String(path)) = outcome.observed.taken.get("junitxml") {
         let path = cwd.join(path);
-        write_report(&path, &report.to_bytes())?;
+        write_output(&path, &report.to_bytes())?;
         also.push(path);
     }
     reporter.finish(results, started.elapsed(), SLOWEST);
@@ -701,18 +702,7 @@ fn record(path: &Path, mut history: History, results: &Results) -> Result<(), Er
         path: path.to_path_buf(),
         source,
     })?;
-    if let Some(parent) = path.parent()
-        && !parent.as_os_str().is_empty()
-    {
-        std::fs::create_dir_all(parent).map_err(|source| Error::Write {
-            path: parent.to_path_buf(),
-            source,
-        })?;
-    }
-    atomic::write(path, &bytes).map_err(|source| Error::Write {
-        path: path.to_path_buf(),
-        source,
-    })?;
+    write_output(path, &bytes)?;
     diagnostics::info(format_args!(
         "recorded {} tests into {} (run {})",
         observations.len(),

@@ -134,18 +134,7 @@ impl Report {
         writeln!(out, "{totals}>")?;
         write!(out, "  <testsuite name=\"{}\"", attr(&self.suite_name))?;
         writeln!(out, "{totals}>")?;
-        if !self.properties.is_empty() {
-            writeln!(out, "    <properties>")?;
-            for (name, value) in &self.properties {
-                writeln!(
-                    out,
-                    "      <property name=\"{}\" value=\"{}\"/>",
-                    attr(name),
-                    attr(value)
-                )?;
-            }
-            writeln!(out, "    </properties>")?;
-        }
+        write_properties(out, &self.properties, "    ")?;
         for case in &self.cases {
             write_case(case, out)?;
         }
@@ -160,6 +149,26 @@ impl Report {
             .expect("writing to memory cannot fail");
         bytes
     }
+}
+
+fn write_properties(
+    out: &mut dyn Write,
+    properties: &[(String, String)],
+    indent: &str,
+) -> io::Result<()> {
+    if properties.is_empty() {
+        return Ok(());
+    }
+    writeln!(out, "{indent}<properties>")?;
+    for (name, value) in properties {
+        writeln!(
+            out,
+            "{indent}  <property name=\"{}\" value=\"{}\"/>",
+            attr(name),
+            attr(value)
+        )?;
+    }
+    writeln!(out, "{indent}</properties>")
 }
 
 fn write_case(case: &Case, out: &mut dyn Write) -> io::Result<()> {
@@ -186,18 +195,7 @@ fn write_case(case: &Case, out: &mut dyn Write) -> io::Result<()> {
         return writeln!(out, "/>");
     }
     writeln!(out, ">")?;
-    if !case.properties.is_empty() {
-        writeln!(out, "      <properties>")?;
-        for (name, value) in &case.properties {
-            writeln!(
-                out,
-                "        <property name=\"{}\" value=\"{}\"/>",
-                attr(name),
-                attr(value)
-            )?;
-        }
-        writeln!(out, "      </properties>")?;
-    }
+    write_properties(out, &case.properties, "      ")?;
     match &case.result {
         CaseResult::Passed => {}
         CaseResult::Failure(detail) => element(out, "failure", detail, &[])?,
@@ -305,6 +303,17 @@ fn visible(c: char, out: &mut String) {
 
 /// Escapes element text.
 pub fn text(value: &str) -> String {
+    escape(value, false)
+}
+
+/// Escapes an attribute value (double-quoted).
+pub fn attr(value: &str) -> String {
+    escape(value, true)
+}
+
+/// Escapes markup characters, writes characters XML 1.0 forbids visibly, and (in attributes)
+/// keeps quotes, newlines and tabs as character references so readers get them back.
+fn escape(value: &str, attribute: bool) -> String {
     let mut out = String::with_capacity(value.len());
     for c in value.chars() {
         match c {
@@ -313,25 +322,9 @@ pub fn text(value: &str) -> String {
             '>' => out.push_str("&gt;"),
             // A bare CR would be read back as LF.
             '\r' => out.push_str("&#13;"),
-            c if allowed(c) => out.push(c),
-            c => visible(c, &mut out),
-        }
-    }
-    out
-}
-
-/// Escapes an attribute value (double-quoted).
-pub fn attr(value: &str) -> String {
-    let mut out = String::with_capacity(value.len());
-    for c in value.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\n' => out.push_str("&#10;"),
-            '\r' => out.push_str("&#13;"),
-            '\t' => out.push_str("&#9;"),
+            '"' if attribute => out.push_str("&quot;"),
+            '\n' if attribute => out.push_str("&#10;"),
+            '\t' if attribute => out.push_str("&#9;"),
             c if allowed(c) => out.push(c),
             c => visible(c, &mut out),
         }

@@ -206,22 +206,7 @@ pub fn resolve_shard(
         let (index, total) = parse_shard_fraction(text)?;
         (index, total, "--shard")
     } else {
-        let total = match (&args.plan.total, ci_slot, &file.total) {
-            (Some(text), _, _) if text.trim().eq_ignore_ascii_case("auto") => {
-                return Err(SettingsError::Invalid {
-                    flag: "--total",
-                    value: text.clone(),
-                    reason: "a shard needs the number of jobs that run; choose it with `rxdist plan --total auto` (e.g. --format github-matrix) and pass that number".into(),
-                });
-            }
-            (Some(text), _, _) => Some((parse_count("--total", text)?, "--total")),
-            (None, Some(slot), _) => Some((slot.total, slot.system.name())),
-            (None, None, Some(value)) => Some((
-                parse_count("--total", &value.to_flag_text())?,
-                "the configuration file",
-            )),
-            (None, None, None) => None,
-        };
+        let total = fixed_total(args.plan.total.as_ref(), ci_slot, file)?;
         let index = args.index.or(ci_slot.map(|slot| slot.index));
         match (index, total) {
             (Some(index), Some((total, from))) => (index, total, from),
@@ -239,15 +224,7 @@ pub fn resolve_shard(
             }
         }
     };
-    if index >= total {
-        return Err(SettingsError::Invalid {
-            flag: "--index",
-            value: index.to_string(),
-            reason: format!(
-                "the index is 0-based and must be below the shard count {total} (from {total_from})"
-            ),
-        });
-    }
+    check_index(index, total, total_from)?;
     let plan = plan_settings(&args.plan, file, env, Total::Fixed(total), total_from)?;
     let bazel_status_file = ci_slot
         .filter(|slot| slot.system == CiSystem::Bazel)
@@ -462,6 +439,45 @@ fn resolve_total(text: &str, args: &PlanArgs, file: &ConfigFile) -> Result<Total
         target,
         overhead,
         max_total,
+    })
+}
+
+/// The shard count of a job from `--total`, the CI's variables or the file, in that order, and
+/// where it came from. `auto` is refused: a job needs the number of jobs that actually run.
+pub(super) fn fixed_total(
+    flag: Option<&String>,
+    ci_slot: Option<ci::ShardSlot>,
+    file: &ConfigFile,
+) -> Result<Option<(usize, &'static str)>, SettingsError> {
+    Ok(match (flag, ci_slot, &file.total) {
+        (Some(text), _, _) if text.trim().eq_ignore_ascii_case("auto") => {
+            return Err(SettingsError::Invalid {
+                flag: "--total",
+                value: text.clone(),
+                reason: "a shard needs the number of jobs that run; choose it with `rxdist plan --total auto` (e.g. --format github-matrix) and pass that number".into(),
+            });
+        }
+        (Some(text), _, _) => Some((parse_count("--total", text)?, "--total")),
+        (None, Some(slot), _) => Some((slot.total, slot.system.name())),
+        (None, None, Some(value)) => Some((
+            parse_count("--total", &value.to_flag_text())?,
+            "the configuration file",
+        )),
+        (None, None, None) => None,
+    })
+}
+
+/// An index must name one of `total` shards (0-based).
+pub(super) fn check_index(index: usize, total: usize, from: &str) -> Result<(), SettingsError> {
+    if index < total {
+        return Ok(());
+    }
+    Err(SettingsError::Invalid {
+        flag: "--index",
+        value: index.to_string(),
+        reason: format!(
+            "the index is 0-based and must be below the shard count {total} (from {from})"
+        ),
     })
 }
 

@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use super::resolve::{parse_count, parse_duration, parse_shard_fraction};
+use super::resolve::{check_index, fixed_total, parse_duration, parse_shard_fraction};
 use super::{ConfigFile, GroupConfig, SettingsError};
 use crate::ci;
 use crate::cli::{DistArg, FlakyResult, GranularityArg, RunArgs, RunnerArg, ShardArgs};
@@ -254,15 +254,7 @@ fn resolve_slot(
         return Ok((index, total, "--shard"));
     }
     let ci_slot = ci::detect_shard(env).map_err(SettingsError::Ci)?;
-    let total = match (&args.total, ci_slot, &file.total) {
-        (Some(text), _, _) => Some((parse_count("--total", text)?, "--total")),
-        (None, Some(slot), _) => Some((slot.total, slot.system.name())),
-        (None, None, Some(value)) => Some((
-            parse_count("--total", &value.to_flag_text())?,
-            "the configuration file",
-        )),
-        (None, None, None) => None,
-    };
+    let total = fixed_total(args.total.as_ref(), ci_slot, file)?;
     let index = args.index.or(ci_slot.map(|slot| slot.index));
     let (index, total, from) = match (index, total) {
         (Some(index), Some((total, from))) => (index, total, from),
@@ -284,14 +276,6 @@ fn resolve_slot(
             });
         }
     };
-    if index >= total {
-        return Err(SettingsError::Invalid {
-            flag: "--index",
-            value: index.to_string(),
-            reason: format!(
-                "the index is 0-based and must be below the shard count {total} (from {from})"
-            ),
-        });
-    }
+    check_index(index, total, from)?;
     Ok((index, total, from))
 }
