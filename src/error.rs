@@ -132,6 +132,8 @@ pub enum Completion {
     GlobalTimeout,
     /// `run`: the test command could not start, or workers kept dying.
     Infrastructure,
+    /// `run`: pytest could not collect anything (a usage error, a broken conftest).
+    CollectionFailed,
 }
 
 impl Completion {
@@ -147,6 +149,7 @@ impl Completion {
             Completion::Terminated => exit_code::TERMINATED,
             Completion::GlobalTimeout => exit_code::GLOBAL_TIMEOUT,
             Completion::Infrastructure => exit_code::INFRASTRUCTURE,
+            Completion::CollectionFailed => exit_code::COLLECTION,
         }
     }
 }

@@ -35,6 +35,17 @@ use crate::timings::{Estimator, History, Observation, Retention, RunOrder, store
 /// Smallest batch worth a process start, in estimated seconds: pytest's own start-up and the
 /// imports it repeats cost a good part of a second.
 const MIN_BATCH_SECONDS: f64 = 2.0;
+/// Share of the remaining work a round of batches takes when the history estimates it: most
+/// of it goes out in one large batch per worker (each process start repeats pytest's start-up,
+/// imports and session fixtures), and the rest balances the tail.
+const KNOWN_ROUND_SHARE: f64 = 0.8;
+/// The same when durations are guesses (test counts): half, so the tail can still even out a
+/// batch that turns out long.
+const GUESSED_ROUND_SHARE: f64 = 0.5;
+/// Slices per worker of a run with neither history nor collection.
+const SLICES_PER_WORKER: usize = 16;
+/// How long a stopped run may spend listing the tests of files it never started.
+const ENUMERATE_DEADLINE: std::time::Duration = std::time::Duration::from_secs(5);
 /// Slowest tests listed in the summary.
 const SLOWEST: usize = 10;
 
@@ -92,6 +103,8 @@ pub fn run(settings: &RunSettings, cwd: &Path, interactive: bool) -> Result<Comp
             .collect(),
         catch_all: None,
         shard: settings.shard,
+        round_share: GUESSED_ROUND_SHARE,
+        slices: 0,
     };
 
     let (mut scheduler, observed) = match build_work(
@@ -126,6 +139,7 @@ pub fn run(settings: &RunSettings, cwd: &Path, interactive: bool) -> Result<Comp
         &cancel,
     )
     .map_err(Error::Exec)?;
+    name_unstarted(&config, &scratch, &outcome, &mut results);
     if observed.taken.is_empty() {
         explain_taken(&outcome.observed, settings);
     }
@@ -242,6 +256,7 @@ fn completion(ending: &Ending, results: &Results, settings: &RunSettings) -> Com
         Ending::Cancelled(Cancel::Terminate) => Completion::Terminated,
         Ending::GlobalTimeout => Completion::GlobalTimeout,
         Ending::Infrastructure(_) | Ending::RestartBudget => Completion::Infrastructure,
+        Ending::Collection(_) => Completion::CollectionFailed,
         Ending::Complete | Ending::MaxFail => {
             if tally.failed > 0 || (settings.flaky_fails && tally.flaky > 0) {
                 Completion::TestFailures
@@ -304,9 +319,23 @@ fn build_work(
         options.catch_all = Some(CatchAll {
             known: known_files.clone(),
             bucket: (total > 1).then_some((index, total)),
+            slices: None,
         });
+        options.round_share = KNOWN_ROUND_SHARE;
         let files = files_from_history(history, estimator, &known_files, settings);
         Scheduler::new(files, options)
+    } else if settings.dist != DistMode::LoadGroup && matches!(config.driver, Driver::Pytest) {
+        // Nothing known and nothing to wait for: no collection pass. The files are cut into
+        // slices by path hash and each batch collects only its own slices, so every test file
+        // is imported once in the whole run. (loadgroup must see every group first.)
+        let mut options = options;
+        options.catch_all = Some(CatchAll {
+            known: Vec::new(),
+            bucket: (total > 1).then_some((index, total)),
+            slices: None,
+        });
+        options.slices = SLICES_PER_WORKER * settings.workers;
+        Scheduler::new(Vec::new(), options)
     } else {
         let collected = match &config.driver {
             // A template runner's ids are known: they are its "collection".
@@ -343,6 +372,30 @@ fn build_work(
         return Ok(Work::Ready(Box::new(scheduler), Box::new(observed)));
     };
     Ok(Work::Ready(Box::new(scheduler), Box::default()))
+}
+
+/// A run stopped before every slice of unknown files ran: name their tests, so none is missing
+/// from the report (within [`ENUMERATE_DEADLINE`]).
+fn name_unstarted(
+    config: &ExecConfig,
+    scratch: &Scratch,
+    outcome: &executor::Outcome,
+    results: &mut Results,
+) {
+    let Some(unstarted) = outcome.unstarted.clone() else {
+        return;
+    };
+    match executor::enumerate_unstarted(config, scratch, unstarted, ENUMERATE_DEADLINE) {
+        Some(ids) => {
+            for id in ids {
+                results.not_run(&id, outcome.not_run_reason);
+            }
+        }
+        None => diagnostics::warning(format_args!(
+            "could not list the tests of the files no worker had started within {}s; they are missing from the report",
+            ENUMERATE_DEADLINE.as_secs()
+        )),
+    }
 }
 
 /// What the plugin sets aside for rxdist to schedule.

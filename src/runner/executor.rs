@@ -14,7 +14,9 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use super::process::{self, Stop};
-use super::protocol::{Defer, Event, EventReader, Finished, PLUGIN_MODULE, PLUGIN_SOURCE};
+use super::protocol::{
+    CatchAll, Defer, Event, EventReader, Finished, PLUGIN_MODULE, PLUGIN_SOURCE,
+};
 use super::reporter::Reporter;
 use super::results::{AttemptResult, Results, Status};
 use super::schedule::{Batch, ConstrainedTest, Estimated, Running, Scheduler};
@@ -107,8 +109,11 @@ pub enum Ending {
     GlobalTimeout,
     /// Workers kept dying.
     RestartBudget,
-    /// pytest itself could not start (usage error, broken conftest): the log tail says why.
+    /// The test command could not start: the log tail says why.
     Infrastructure(String),
+    /// pytest stopped before collecting anything (a usage error, a conftest that fails to
+    /// import): the log tail says why.
+    Collection(String),
 }
 
 /// What the plugin said about options it took over, and the pytest version.
@@ -132,6 +137,10 @@ pub struct Outcome {
     pub batches: usize,
     /// Worker processes that died.
     pub restarts: usize,
+    /// Slices of unknown files the run never started (it was stopped), to enumerate.
+    pub unstarted: Option<CatchAll>,
+    /// Why tests did not run, for the "not run" message.
+    pub not_run_reason: &'static str,
 }
 
 /// Why rxdist stopped a process.
@@ -488,7 +497,7 @@ pub fn execute(
                     Ending::RestartBudget => format!(
                         "{restarts} worker processes died, more than --max-worker-restarts allows: not running the rest"
                     ),
-                    Ending::Infrastructure(why) => why.clone(),
+                    Ending::Infrastructure(why) | Ending::Collection(why) => why.clone(),
                     _ => String::new(),
                 });
                 ending = Some(end);
@@ -522,8 +531,9 @@ pub fn execute(
         Some(Ending::Cancelled(Cancel::Terminate)) => "terminated (SIGTERM)",
         Some(Ending::GlobalTimeout) => "--global-timeout reached",
         Some(Ending::RestartBudget) => "too many worker processes died",
-        Some(Ending::Infrastructure(_)) => "pytest could not start",
+        Some(Ending::Infrastructure(_) | Ending::Collection(_)) => "pytest could not start",
     };
+    let unstarted = scheduler.take_unstarted_slices();
     for id in scheduler.drain_not_run() {
         if results.not_run(&id, why) {
             report_final(reporter, results, &id, None);
@@ -534,6 +544,8 @@ pub fn execute(
         observed,
         batches,
         restarts,
+        unstarted,
+        not_run_reason: why,
     })
 }
 
@@ -893,6 +905,10 @@ fn finish_batch(
             None
         }
         Some(StopReason::Everything) => {
+            if collected.is_none() {
+                // Stopped while importing: its files' tests are still to be named.
+                scheduler.give_back_slices(&batch);
+            }
             let mut all = remaining;
             if let Some(running) = current {
                 all.push(running.id);
@@ -922,7 +938,13 @@ fn finish_batch(
                 all.push(running.id);
             }
             mark_not_run(results, reporter, &all, "pytest could not start");
-            Some(Ending::Infrastructure(why))
+            // pytest's exit code 4 is a usage error, which includes a conftest.py that fails to
+            // import: nothing could be collected. Anything else is the command itself failing.
+            if status.code() == Some(4) || done == Some(4) {
+                Some(Ending::Collection(why))
+            } else {
+                Some(Ending::Infrastructure(why))
+            }
         }
         None => {
             // The process died.
@@ -1049,13 +1071,48 @@ pub fn collect(
     scratch: &Scratch,
     cancel: &CancelFlag,
 ) -> Result<Collection, CollectFailure> {
-    let events_path = scratch.file("events-collect.jsonl");
-    let spec_path = scratch.file("batch-collect.json");
-    let log = scratch.file("output-collect.log");
+    collect_selection(config, scratch, "collect", None, Some(cancel), None)
+}
+
+/// Names the tests of slices a stopped run never started, so they are reported as not run
+/// rather than silently missing. Bounded by `deadline` (the run is being stopped); `None` when
+/// pytest could not say in time.
+pub fn enumerate_unstarted(
+    config: &ExecConfig,
+    scratch: &Scratch,
+    unstarted: CatchAll,
+    deadline: Duration,
+) -> Option<Vec<String>> {
+    let collection = collect_selection(
+        config,
+        scratch,
+        "unstarted",
+        Some(unstarted),
+        None,
+        Some(deadline),
+    )
+    .ok()?;
+    let mut ids = collection.items;
+    ids.extend(collection.deferred.into_iter().map(|d| d.id));
+    Some(ids)
+}
+
+fn collect_selection(
+    config: &ExecConfig,
+    scratch: &Scratch,
+    name: &str,
+    catch_all: Option<CatchAll>,
+    cancel: Option<&CancelFlag>,
+    deadline: Option<Duration>,
+) -> Result<Collection, CollectFailure> {
+    let started = Instant::now();
+    let events_path = scratch.file(&format!("events-{name}.jsonl"));
+    let spec_path = scratch.file(&format!("batch-{name}.json"));
+    let log = scratch.file(&format!("output-{name}.log"));
     let spec = super::protocol::BatchSpec {
         events: events_path.clone(),
         files: None,
-        catch_all: None,
+        catch_all,
         defer: config.defer.clone(),
         maxfail: None,
     };
@@ -1071,7 +1128,7 @@ pub fn collect(
         config,
         scratch,
         0,
-        "collect",
+        name,
         1,
         &spec_path,
         &["--collect-only", "-q"],
@@ -1082,10 +1139,22 @@ pub fn collect(
         source,
     })?;
     let status = loop {
-        if let Some(signal) = cancel.get() {
+        if let Some(signal) = cancel.and_then(CancelFlag::get) {
             process::signal(&mut child, Stop::Kill);
             let _ = child.wait();
             return Err(CollectFailure::Cancelled(signal));
+        }
+        if deadline.is_some_and(|d| started.elapsed() > d) {
+            process::signal(&mut child, Stop::Kill);
+            let status = child.wait().unwrap_or_else(|_| exit_unknown());
+            return Err(CollectFailure::Failed {
+                how: format!(
+                    "stopped after {:?}: {}",
+                    deadline.unwrap_or_default(),
+                    process::describe_exit(status)
+                ),
+                tail: String::new(),
+            });
         }
         match child.try_wait() {
             Ok(Some(status)) => break status,

@@ -57,6 +57,19 @@ pub struct CatchAll {
     /// that new files spread over the shards instead of piling onto one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub bucket: Option<(usize, usize)>,
+    /// Only files in these slices (see [`file_slice`]): how a run with no history and no
+    /// collection splits the unknown files into batches.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub slices: Option<Slices>,
+}
+
+/// A set of slices out of `of`.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Slices {
+    /// How many slices the files are cut into.
+    pub of: usize,
+    /// The slices this batch runs.
+    pub take: Vec<usize>,
 }
 
 /// Which collected tests the plugin reports as deferred instead of running.
@@ -89,6 +102,19 @@ pub struct DeferGroup {
 pub fn file_bucket(path: &str, total: usize) -> usize {
     use sha2::{Digest, Sha256};
     let digest = Sha256::digest(path.as_bytes());
+    let mut first = [0u8; 8];
+    first.copy_from_slice(&digest[..8]);
+    (u64::from_be_bytes(first) % total as u64) as usize
+}
+
+/// The slice of a file for batches of unknown files: like [`file_bucket`] but of the SHA-256
+/// of `rxdist-slice:` + path, so slices cut across shard buckets. Frozen, like the bucket.
+pub fn file_slice(path: &str, total: usize) -> usize {
+    use sha2::{Digest, Sha256};
+    let mut hasher = Sha256::new();
+    hasher.update(b"rxdist-slice:");
+    hasher.update(path.as_bytes());
+    let digest = hasher.finalize();
     let mut first = [0u8; 8];
     first.copy_from_slice(&digest[..8]);
     (u64::from_be_bytes(first) % total as u64) as usize
@@ -321,6 +347,20 @@ mod tests {
             .map(|path| file_bucket(path, 7))
             .collect();
         assert_eq!(buckets, frozen_buckets());
+    }
+
+    #[test]
+    fn file_slice_is_frozen() {
+        // Computed independently with Python's hashlib, as the plugin does.
+        let slices: Vec<usize> = ["tests/test_a.py", "tests/test_b.py", "x.py"]
+            .iter()
+            .map(|path| file_slice(path, 32))
+            .collect();
+        assert_eq!(slices, frozen_slices());
+    }
+
+    fn frozen_slices() -> Vec<usize> {
+        vec![27, 15, 22]
     }
 
     fn frozen_buckets() -> Vec<usize> {

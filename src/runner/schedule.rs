@@ -13,7 +13,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 
-use super::protocol::{BatchSpec, CatchAll, Defer, FileRule};
+use super::protocol::{BatchSpec, CatchAll, Defer, FileRule, Slices};
 use crate::identity::file_key;
 
 /// pytest-xdist's distribution modes.
@@ -188,6 +188,13 @@ pub struct ScheduleOptions {
     /// `(index, total)` of this shard: `static` mode hashes files over every worker of every
     /// shard.
     pub shard: (usize, usize),
+    /// Share of the remaining work one round of batches takes (a batch is
+    /// `remaining × share / workers`): large when the estimates are good (few process starts),
+    /// smaller when they are guesses (a balanced tail matters more).
+    pub round_share: f64,
+    /// With no history and no collection: cut the unknown files into this many slices (by
+    /// path hash) and hand them out like queue units, through the catch-all. 0: off.
+    pub slices: usize,
 }
 
 /// What is running, as far as constraints are concerned.
@@ -210,6 +217,9 @@ pub struct Scheduler {
     /// Split open files: units not yet dispatched, and ids dispatched so far.
     split_open: HashMap<String, (usize, Vec<String>)>,
     catch_all: Option<CatchAll>,
+    /// Slices of unknown files not yet dispatched, and the catch-all they ride on.
+    slices: VecDeque<usize>,
+    slice_template: Option<CatchAll>,
     constrained: VecDeque<Pending>,
     serial: Vec<(String, u32)>,
     urgent: VecDeque<Pending>,
@@ -291,6 +301,8 @@ impl Scheduler {
             remaining_seconds,
             split_open,
             catch_all,
+            slices: VecDeque::new(),
+            slice_template: None,
             constrained: VecDeque::new(),
             serial: Vec::new(),
             urgent: VecDeque::new(),
@@ -299,6 +311,16 @@ impl Scheduler {
         };
         if static_mode {
             scheduler.catch_all = None;
+        }
+        if scheduler.options.slices > 0 && !static_mode {
+            scheduler.slices = (0..scheduler.options.slices).collect();
+            scheduler.slice_template = scheduler.catch_all.take().or_else(|| {
+                Some(CatchAll {
+                    known: Vec::new(),
+                    bucket: None,
+                    slices: None,
+                })
+            });
         }
         scheduler
     }
@@ -398,6 +420,7 @@ impl Scheduler {
     /// and requeue, the catch-all, and the serial batch (at least 1).
     pub fn max_concurrency(&self) -> usize {
         (self.queue.len()
+            + self.slices.len()
             + self.constrained.len()
             + self.urgent.len()
             + usize::from(self.catch_all.is_some())
@@ -408,6 +431,7 @@ impl Scheduler {
     /// Whether anything is left to dispatch.
     pub fn is_empty(&self) -> bool {
         self.queue.is_empty()
+            && self.slices.is_empty()
             && self.catch_all.is_none()
             && self.constrained.is_empty()
             && self.serial.is_empty()
@@ -426,7 +450,36 @@ impl Scheduler {
         }
         ids.extend(self.serial.drain(..).map(|(id, _)| id));
         self.catch_all = None;
+        self.slices.clear();
         ids
+    }
+
+    /// Takes back the slices of a batch that was stopped before it said what it collected, so
+    /// that their tests can still be named (see [`Scheduler::take_unstarted_slices`]).
+    pub fn give_back_slices(&mut self, batch: &Batch) {
+        if let Some(Slices { take, .. }) = batch
+            .selection
+            .catch_all
+            .as_ref()
+            .and_then(|c| c.slices.as_ref())
+        {
+            self.slices.extend(take.iter().copied());
+        }
+    }
+
+    /// The catch-all of the slices not yet handed out, if any (see [`Scheduler::next`]).
+    pub fn take_unstarted_slices(&mut self) -> Option<CatchAll> {
+        if self.slices.is_empty() {
+            return None;
+        }
+        let mut take: Vec<usize> = self.slices.drain(..).collect();
+        take.sort_unstable();
+        let mut catch_all = self.slice_template.clone()?;
+        catch_all.slices = Some(Slices {
+            of: self.options.slices,
+            take,
+        });
+        Some(catch_all)
     }
 
     /// The static mode's batch for `slot`: every file whose path hashes to it.
@@ -444,6 +497,7 @@ impl Scheduler {
                         slot,
                         self.options.workers,
                     )),
+                    slices: None,
                 }),
             },
             known_ids: Vec::new(),
@@ -490,6 +544,9 @@ impl Scheduler {
         if !self.queue.is_empty() {
             return Some(self.take_from_queue());
         }
+        if !self.slices.is_empty() {
+            return Some(self.take_slices());
+        }
         if running.batches == 0 && !self.serial.is_empty() && self.constrained.is_empty() {
             // Serial tests, one process, alone; retries of serial tests come back here.
             let attempt = self.serial.iter().map(|(_, a)| *a).min().unwrap_or(1);
@@ -521,13 +578,41 @@ impl Scheduler {
         })
     }
 
+    /// The share of the remaining work a batch takes now.
+    fn share(&self) -> f64 {
+        let mut share = self.options.round_share / self.options.workers.max(1) as f64;
+        if self.options.mode == DistMode::WorkSteal {
+            share /= 2.0;
+        }
+        share
+    }
+
+    fn take_slices(&mut self) -> Batch {
+        let count = ((self.slices.len() as f64 * self.share()).round() as usize)
+            .clamp(1, self.slices.len());
+        let mut take: Vec<usize> = self.slices.drain(..count).collect();
+        take.sort_unstable();
+        let mut catch_all = self
+            .slice_template
+            .clone()
+            .expect("slices always have a template");
+        catch_all.slices = Some(Slices {
+            of: self.options.slices,
+            take,
+        });
+        let selection = Selection {
+            files: BTreeMap::new(),
+            catch_all: Some(catch_all),
+        };
+        self.make(selection, Vec::new(), 0.0, BatchShape::first_attempt())
+    }
+
     fn take_from_queue(&mut self) -> Batch {
-        let workers = self.options.workers.max(1) as f64;
         let mut floor = self.options.min_batch_seconds;
         if self.options.mode == DistMode::WorkSteal {
             floor /= 2.0;
         }
-        let target = (self.remaining_seconds / (2.0 * workers)).max(floor);
+        let target = (self.remaining_seconds * self.share()).max(floor);
         let mut taken: Vec<Unit> = Vec::new();
         let mut seconds = 0.0;
         while let Some(unit) = self.queue.front() {
@@ -709,6 +794,8 @@ mod tests {
             group_limits: BTreeMap::new(),
             catch_all: None,
             shard: (0, 1),
+            round_share: 0.5,
+            slices: 0,
         }
     }
 
@@ -834,6 +921,7 @@ mod tests {
         opts.catch_all = Some(CatchAll {
             known: vec!["a.py".into()],
             bucket: Some((1, 3)),
+            slices: None,
         });
         let files = vec![file("a.py", &[("t", 1.0)], true)];
         let mut scheduler = Scheduler::new(files, opts);
@@ -843,6 +931,7 @@ mod tests {
             Some(CatchAll {
                 known: vec!["a.py".into()],
                 bucket: Some((1, 3)),
+                slices: None,
             })
         );
         assert!(first.selection.files.contains_key("a.py"));
@@ -855,6 +944,7 @@ mod tests {
         opts.catch_all = Some(CatchAll {
             known: Vec::new(),
             bucket: None,
+            slices: None,
         });
         let mut scheduler = Scheduler::new(Vec::new(), opts);
         let only = scheduler.next(0, &Running::default()).unwrap();
@@ -967,8 +1057,37 @@ mod tests {
             Some(CatchAll {
                 known: Vec::new(),
                 bucket: Some((2, 3)),
+                slices: None,
             })
         );
+        assert!(scheduler.is_empty());
+    }
+
+    #[test]
+    fn slices_are_each_handed_out_once_in_shrinking_batches() {
+        let mut opts = options(2, DistMode::Load);
+        opts.slices = 32;
+        opts.catch_all = Some(CatchAll {
+            known: Vec::new(),
+            bucket: Some((1, 4)),
+            slices: None,
+        });
+        let mut scheduler = Scheduler::new(Vec::new(), opts);
+        let batches = drain(&mut scheduler);
+        let mut seen = Vec::new();
+        let mut sizes = Vec::new();
+        for batch in &batches {
+            let catch_all = batch.selection.catch_all.as_ref().unwrap();
+            assert_eq!(catch_all.bucket, Some((1, 4)), "the shard's bucket is kept");
+            let slices = catch_all.slices.as_ref().unwrap();
+            assert_eq!(slices.of, 32);
+            sizes.push(slices.take.len());
+            seen.extend(slices.take.iter().copied());
+        }
+        seen.sort_unstable();
+        assert_eq!(seen, (0..32).collect::<Vec<_>>());
+        assert_eq!(sizes[0], 8);
+        assert!(sizes.windows(2).all(|w| w[0] >= w[1]), "{sizes:?}");
         assert!(scheduler.is_empty());
     }
 

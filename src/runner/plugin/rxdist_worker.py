@@ -64,6 +64,28 @@ def _bucket(path, total):
     return int.from_bytes(digest[:8], "big") % total
 
 
+def _slice(path, total):
+    # Independent of _bucket (salted), so slicing a shard's files does not follow its bucket.
+    digest = hashlib.sha256(b"rxdist-slice:" + path.encode("utf-8")).digest()
+    return int.from_bytes(digest[:8], "big") % total
+
+
+_slices = None
+
+
+def _catch_all_wants(file):
+    """Whether this batch's catch-all runs `file`: unknown to the history, in this shard's
+    bucket, and in one of this batch's slices."""
+    if file in _known:
+        return False
+    catch_all = _spec["catch_all"]
+    bucket = catch_all.get("bucket")
+    if bucket is not None and _bucket(file, bucket[1]) != bucket[0]:
+        return False
+    slices = catch_all.get("slices")
+    return slices is None or _slice(file, slices["of"]) in _slices
+
+
 def _relative(config, path):
     try:
         rel = os.path.relpath(str(path), str(config.rootpath))
@@ -74,7 +96,7 @@ def _relative(config, path):
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_configure(config):
-    global _spec, _events_fd, _known
+    global _spec, _events_fd, _known, _slices
     path = os.environ.get("RXDIST_BATCH")
     if not path:
         return
@@ -84,6 +106,8 @@ def pytest_configure(config):
     catch_all = _spec.get("catch_all")
     if catch_all is not None:
         _known = set(catch_all.get("known", ()))
+        if catch_all.get("slices") is not None:
+            _slices = set(catch_all["slices"]["take"])
 
     # Options that would fight rxdist are taken over, and reported so rxdist can say so.
     option = config.option
@@ -131,9 +155,8 @@ def pytest_ignore_collect(collection_path, config):
     if files is not None and rel in files:
         return None
     if _known is not None:
-        if rel in _known:
-            return True
-        return None
+        # Files other batches (or shards) run are never imported here.
+        return None if _catch_all_wants(rel) else True
     if files is not None and rel.endswith(".py"):
         return True
     return None
@@ -153,12 +176,8 @@ def _selected(nodeid):
         if "only" in rule:
             return nodeid in rule["_only"]
         return nodeid not in rule["_except"]
-    catch_all = _spec.get("catch_all")
-    if catch_all is not None:
-        if file in _known:
-            return False
-        bucket = catch_all.get("bucket")
-        return bucket is None or _bucket(file, bucket[1]) == bucket[0]
+    if _known is not None:
+        return _catch_all_wants(file)
     return files is None
 
 
