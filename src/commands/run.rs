@@ -63,13 +63,6 @@ pub fn run(settings: &RunSettings, cwd: &Path, interactive: bool) -> Result<Comp
     let history = history.unwrap_or_default();
     let scratch = Scratch::new().map_err(Error::Exec)?;
     let estimator = Estimator::new(&history);
-    let estimates: HashMap<String, f64> = history
-        .iter()
-        .map(|(id, _)| {
-            let seconds = estimator.estimate(&id).micros as f64 / 1e6;
-            (id, seconds)
-        })
-        .collect();
     let mut command = settings.command.clone();
     let last_failed = take_last_failed(&mut command, cwd, settings.runner);
     let coverage_dir = scratch.path().join("coverage");
@@ -88,7 +81,7 @@ pub fn run(settings: &RunSettings, cwd: &Path, interactive: bool) -> Result<Comp
         run_id: run_id(),
         env: Vec::new(),
         coverage_dir: coverage_out.as_ref().map(|_| coverage_dir.clone()),
-        estimates: Arc::new(estimates),
+        estimates: Arc::new(known_estimates(&history, &estimator)),
         driver: driver(settings, &history, cwd)?,
     };
     let mut results = Results::default();
@@ -396,6 +389,17 @@ fn name_unstarted(
             ENUMERATE_DEADLINE.as_secs()
         )),
     }
+}
+
+/// Estimated seconds of every test the history knows.
+fn known_estimates(history: &History, estimator: &Estimator<'_>) -> HashMap<String, f64> {
+    history
+        .iter()
+        .map(|(id, _)| {
+            let seconds = estimator.estimate(&id).micros as f64 / 1e6;
+            (id, seconds)
+        })
+        .collect()
 }
 
 /// What the plugin sets aside for rxdist to schedule.
