@@ -40,6 +40,33 @@ impl EnvVars {
     /// Runs after which an unseen test leaves the history.
     pub const RXDIST_HISTORY_RETENTION: &'static str = "RXDIST_HISTORY_RETENTION";
 
+    /// `rxdist run -n`.
+    pub const RXDIST_NUMPROCESSES: &'static str = "RXDIST_NUMPROCESSES";
+    /// `rxdist run --dist`.
+    pub const RXDIST_DIST: &'static str = "RXDIST_DIST";
+    /// `rxdist run --junit-out`.
+    pub const RXDIST_JUNIT_OUT: &'static str = "RXDIST_JUNIT_OUT";
+    /// `rxdist run --timeout`.
+    pub const RXDIST_TIMEOUT: &'static str = "RXDIST_TIMEOUT";
+    /// `rxdist run --global-timeout`.
+    pub const RXDIST_GLOBAL_TIMEOUT: &'static str = "RXDIST_GLOBAL_TIMEOUT";
+    /// `rxdist run --maxfail`.
+    pub const RXDIST_MAXFAIL: &'static str = "RXDIST_MAXFAIL";
+    /// `rxdist run --retries`.
+    pub const RXDIST_RETRIES: &'static str = "RXDIST_RETRIES";
+    /// `rxdist run --flaky-result`.
+    pub const RXDIST_FLAKY_RESULT: &'static str = "RXDIST_FLAKY_RESULT";
+    /// `rxdist run --serial-marker`.
+    pub const RXDIST_SERIAL_MARKER: &'static str = "RXDIST_SERIAL_MARKER";
+    /// `rxdist run --max-worker-restarts`.
+    pub const RXDIST_MAX_WORKER_RESTARTS: &'static str = "RXDIST_MAX_WORKER_RESTARTS";
+    /// `rxdist run --runner`.
+    pub const RXDIST_RUNNER: &'static str = "RXDIST_RUNNER";
+    /// `rxdist run --cov-out`.
+    pub const RXDIST_COV_OUT: &'static str = "RXDIST_COV_OUT";
+    /// pytest-xdist's override of what `-n auto` and `-n logical` mean; rxdist honours it.
+    pub const PYTEST_XDIST_AUTO_NUM_WORKERS: &'static str = "PYTEST_XDIST_AUTO_NUM_WORKERS";
+
     /// CircleCI: 0-based node index.
     pub const CIRCLE_NODE_INDEX: &'static str = "CIRCLE_NODE_INDEX";
     /// CircleCI: node count.
@@ -79,6 +106,7 @@ impl EnvVars {
     pub const ALL: &'static [&'static str] = &[
         Self::RXDIST_CONFIG,
         Self::RXDIST_COLLECT_ARGS,
+        Self::PYTEST_XDIST_AUTO_NUM_WORKERS,
         Self::CIRCLE_NODE_INDEX,
         Self::CIRCLE_NODE_TOTAL,
         Self::GITLAB_CI,

@@ -68,6 +68,15 @@ pub enum Error {
     /// Test collection failed.
     #[error(transparent)]
     Collect(#[from] CollectError),
+    /// `rxdist run` could not prepare or start its workers.
+    #[error("cannot run the tests")]
+    Exec(#[source] crate::runner::executor::ExecError),
+    /// `rxdist run`'s collection failed.
+    #[error("{reason}")]
+    RunCollect {
+        /// What pytest said.
+        reason: String,
+    },
     /// Nothing to plan or record.
     #[error("no tests: {reason}")]
     NoTests {
@@ -92,7 +101,8 @@ impl Error {
             | Error::Import { .. }
             | Error::History { .. }
             | Error::NoReadableInput { .. } => exit_code::INPUT,
-            Error::Collect(_) => exit_code::COLLECTION,
+            Error::Collect(_) | Error::RunCollect { .. } => exit_code::COLLECTION,
+            Error::Exec(_) => exit_code::INFRASTRUCTURE,
             Error::NoTests { .. } => exit_code::NO_TESTS,
         }
     }
@@ -107,6 +117,18 @@ pub enum Completion {
     PartialInput,
     /// `--total auto` could not meet the target; the closest plan was printed.
     TargetUnreachable,
+    /// `run`: tests failed.
+    TestFailures,
+    /// `run`: no test ran.
+    NoTests,
+    /// `run`: stopped by SIGINT; finished results were written.
+    Interrupted,
+    /// `run`: stopped by SIGTERM; finished results were written.
+    Terminated,
+    /// `run`: the global timeout was reached.
+    GlobalTimeout,
+    /// `run`: the test command could not start, or workers kept dying.
+    Infrastructure,
 }
 
 impl Completion {
@@ -116,6 +138,12 @@ impl Completion {
             Completion::Success => exit_code::SUCCESS,
             Completion::PartialInput => exit_code::INPUT_PARTIAL,
             Completion::TargetUnreachable => exit_code::TARGET_UNREACHABLE,
+            Completion::TestFailures => exit_code::TEST_FAILURES,
+            Completion::NoTests => exit_code::NO_TESTS,
+            Completion::Interrupted => exit_code::INTERRUPTED,
+            Completion::Terminated => exit_code::TERMINATED,
+            Completion::GlobalTimeout => exit_code::GLOBAL_TIMEOUT,
+            Completion::Infrastructure => exit_code::INFRASTRUCTURE,
         }
     }
 }

@@ -11,10 +11,12 @@
 //! | 2 | `USAGE` | bad arguments, environment variables or `.rxdist.yml` |
 //! | 3 | `INPUT` | an input could not be read at all: malformed, truncated, binary or UTF-16 XML, bad JSON, a corrupt history |
 //! | 4 | `INPUT_PARTIAL` | some inputs were broken; everything readable was still used and written |
-//! | 5 | `NO_TESTS` | there was nothing to plan or run |
-//! | 6 | `COLLECTION` | test collection (`--collect pytest`) failed |
+//! | 5 | `NO_TESTS` | there was nothing to plan or run, or `run` ran no test |
+//! | 6 | `COLLECTION` | test collection (`--collect pytest`, or `run`'s own) failed |
 //! | 7 | `IO` | reading or writing a file failed (permissions, disk full, missing file) |
 //! | 8 | `TARGET_UNREACHABLE` | `--total auto --target-duration` cannot be met; the plan is still printed |
+//! | 9 | `INFRASTRUCTURE` | `run`: the test command could not start, or worker processes kept dying past `--max-worker-restarts` |
+//! | 10 | `GLOBAL_TIMEOUT` | `run`: `--global-timeout` was reached; finished results were written |
 //! | 101 | `INTERNAL` | a bug in rxdist: please report it |
 //! | 130 | `INTERRUPTED` | stopped by Ctrl-C (SIGINT) |
 //! | 143 | `TERMINATED` | stopped by SIGTERM (a cancelled CI job) |
@@ -37,6 +39,10 @@ pub const COLLECTION: u8 = 6;
 pub const IO: u8 = 7;
 /// The target duration cannot be reached with any shard count.
 pub const TARGET_UNREACHABLE: u8 = 8;
+/// The test command could not start, or workers kept dying.
+pub const INFRASTRUCTURE: u8 = 9;
+/// The global timeout of `run` was reached.
+pub const GLOBAL_TIMEOUT: u8 = 10;
 /// A bug in rxdist.
 pub const INTERNAL: u8 = 101;
 /// Interrupted by SIGINT.

@@ -35,10 +35,31 @@ pub enum Command {
     /// Print the tests of one shard (the same plan every shard computes).
     #[command(after_help = AFTER_HELP)]
     Shard(ShardArgs),
+    /// Run this shard's tests on local parallel workers and write one JUnit report.
+    #[command(after_help = RUN_AFTER_HELP)]
+    Run(RunArgs),
     /// Record runs into a timing history and inspect it.
     #[command(subcommand)]
     Timings(TimingsCommand),
 }
+
+const RUN_AFTER_HELP: &str = "\
+Examples:
+  rxdist run -n auto -- pytest
+  rxdist run --index 1 --total 4 --history .rxdist/history.zst -- python -m pytest tests/
+  rxdist run --runner template --tests ids.txt -- npx jest --ci {tests}
+
+Worker processes get PYTEST_XDIST_WORKER=gwN, PYTEST_XDIST_WORKER_COUNT,
+PYTEST_XDIST_TESTRUNUID, RXDIST_WORKER, RXDIST_WORKER_COUNT, RXDIST_SHARD_INDEX,
+RXDIST_SHARD_TOTAL, RXDIST_ATTEMPT and RXDIST_RUN_ID, their own --basetemp and TMPDIR.
+
+Settings come from, in order of precedence: command-line flags, RXDIST_* environment variables,
+the CI system's own parallelism variables (shard index and total only), the configuration file
+(.rxdist.yml, or RXDIST_CONFIG), then defaults.
+
+Exit codes: 0 all passed, 1 test failures, 2 usage, 5 no tests ran, 6 collection failed,
+7 file I/O, 9 the test command could not start or workers kept dying, 10 global timeout,
+130 SIGINT, 143 SIGTERM.";
 
 /// Arguments shared by `plan` and `shard`.
 #[derive(Debug, Args)]
@@ -134,6 +155,147 @@ pub struct ShardArgs {
     /// Output format
     #[arg(long, value_name = "FORMAT", default_value = "list")]
     pub format: ShardFormat,
+
+    /// Run the shard with this command instead of printing it (as `rxdist run` does)
+    #[arg(last = true, value_name = "COMMAND")]
+    pub command: Vec<String>,
+}
+
+/// `rxdist run` (and `rxdist shard ... -- COMMAND`).
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// 0-based index of this shard [default: from the CI, else the only shard]
+    #[arg(long, value_name = "I", env = "RXDIST_INDEX", conflicts_with = "shard")]
+    pub index: Option<usize>,
+
+    /// Number of shards [default: from the CI, else 1]
+    #[arg(long, value_name = "N", env = "RXDIST_TOTAL")]
+    pub total: Option<String>,
+
+    /// This shard as K/N, 1-based (e.g. 2/4), instead of --index and --total
+    #[arg(long, value_name = "K/N", conflicts_with = "total")]
+    pub shard: Option<String>,
+
+    /// Worker processes: auto (usable CPUs), logical (all logical CPUs) or a number
+    /// [default: auto]
+    #[arg(
+        short = 'n',
+        long = "numprocesses",
+        value_name = "N",
+        env = "RXDIST_NUMPROCESSES"
+    )]
+    pub numprocesses: Option<String>,
+
+    /// How tests are distributed over workers [default: load]
+    #[arg(long, value_name = "MODE", env = "RXDIST_DIST")]
+    pub dist: Option<DistArg>,
+
+    /// Timing history: read to plan and order the work, updated with this run's timings
+    #[arg(long, value_name = "FILE", env = "RXDIST_HISTORY")]
+    pub history: Option<PathBuf>,
+
+    /// Do not record this run into --history
+    #[arg(long)]
+    pub no_record: bool,
+
+    /// Where the shard's JUnit report is written [default: .rxdist/junit.xml]
+    #[arg(long, value_name = "FILE", env = "RXDIST_JUNIT_OUT")]
+    pub junit_out: Option<PathBuf>,
+
+    /// Interrupt a test that runs longer than this (seconds, or e.g. 90s, 5m)
+    #[arg(long, value_name = "DURATION", env = "RXDIST_TIMEOUT")]
+    pub timeout: Option<String>,
+
+    /// Stop the whole run after this long; what did not finish is reported
+    #[arg(long, value_name = "DURATION", env = "RXDIST_GLOBAL_TIMEOUT")]
+    pub global_timeout: Option<String>,
+
+    /// Stop all workers after this many failed tests
+    #[arg(long, value_name = "N", env = "RXDIST_MAXFAIL")]
+    pub maxfail: Option<usize>,
+
+    /// Stop all workers at the first failed test (--maxfail 1)
+    #[arg(short = 'x', long = "exitfirst")]
+    pub exitfirst: bool,
+
+    /// Rerun a failed test up to N times, each in a fresh process [default: 0]
+    #[arg(long, value_name = "N", env = "RXDIST_RETRIES")]
+    pub retries: Option<u32>,
+
+    /// Whether a test that passes on a retry passes or fails the run [default: pass]
+    #[arg(long, value_name = "RESULT", env = "RXDIST_FLAKY_RESULT")]
+    pub flaky_result: Option<FlakyResult>,
+
+    /// Marker of tests that must run with no other test running [default: serial]
+    #[arg(long, value_name = "NAME", env = "RXDIST_SERIAL_MARKER")]
+    pub serial_marker: Option<String>,
+
+    /// Worker processes that may die before the rest is reported as not run
+    /// [default: 4 per worker]
+    #[arg(long, value_name = "N", env = "RXDIST_MAX_WORKER_RESTARTS")]
+    pub max_worker_restarts: Option<usize>,
+
+    /// How the command is driven [default: pytest]
+    #[arg(long, value_name = "RUNNER", env = "RXDIST_RUNNER")]
+    pub runner: Option<RunnerArg>,
+
+    /// Test ids to run, one per line (required by --runner template without --history)
+    #[arg(long, value_name = "FILE", env = "RXDIST_TESTS")]
+    pub tests: Option<PathBuf>,
+
+    /// How finely tests may be spread over shards [default: auto]
+    #[arg(long, value_name = "UNIT", env = "RXDIST_BY")]
+    pub by: Option<GranularityArg>,
+
+    /// Collect coverage (pytest-cov) per process and combine it into one Cobertura XML
+    #[arg(long)]
+    pub cov: bool,
+
+    /// Where the combined Cobertura XML is written [default: .rxdist/coverage.xml]
+    #[arg(long, value_name = "FILE", env = "RXDIST_COV_OUT")]
+    pub cov_out: Option<PathBuf>,
+
+    /// The test command and its arguments
+    #[arg(last = true, required = true, value_name = "COMMAND")]
+    pub command: Vec<String>,
+}
+
+/// pytest-xdist's distribution modes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum DistArg {
+    /// Batches from a longest-first queue; large files may be split by test
+    Load,
+    /// A file's tests run in one process
+    Loadfile,
+    /// A module's or class's tests run in one process
+    Loadscope,
+    /// Like load; each xdist_group runs in one process, in order
+    Loadgroup,
+    /// Like load, with more and smaller tail batches
+    Worksteal,
+    /// One fixed batch per worker, by file path only: the same on every run
+    Static,
+}
+
+/// How a test that passes on a retry counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum FlakyResult {
+    /// It passes (and is reported as flaky)
+    Pass,
+    /// It fails the run
+    Fail,
+}
+
+/// How `rxdist run` drives the command.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RunnerArg {
+    /// pytest with rxdist's plugin: per-test events, timeouts, crash recovery
+    Pytest,
+    /// Any command: {tests}, @{testfile} and {junit} placeholders, one batch per process
+    Template,
 }
 
 /// `rxdist timings ...`.

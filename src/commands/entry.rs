@@ -47,9 +47,18 @@ fn run(cli: &Cli, env: &Env) -> Result<Completion, Error> {
             let settings = settings::resolve_plan(&args.plan, &file, env)?;
             super::plan::run(&settings, args.format, &cwd)
         }
+        Command::Shard(args) if !args.command.is_empty() => {
+            let run_args = settings::run_args_from_shard(args);
+            let settings = settings::resolve_run(&run_args, &file, env)?;
+            super::run::run(&settings, &cwd, interactive())
+        }
         Command::Shard(args) => {
             let settings = settings::resolve_shard(args, &file, env)?;
             super::shard::run(&settings, args.format, &cwd)
+        }
+        Command::Run(args) => {
+            let settings = settings::resolve_run(args, &file, env)?;
+            super::run::run(&settings, &cwd, interactive())
         }
         Command::Timings(TimingsCommand::Record(args)) => {
             let settings = settings::resolve_record(args, &file)?;
@@ -60,4 +69,10 @@ fn run(cli: &Cli, env: &Env) -> Result<Completion, Error> {
             super::timings::show(&settings, args.top, args.format)
         }
     }
+}
+
+/// Whether to draw a progress bar: standard error is a terminal and `CI` is not set.
+fn interactive() -> bool {
+    use std::io::IsTerminal as _;
+    std::io::stderr().is_terminal() && std::env::var_os("CI").is_none()
 }

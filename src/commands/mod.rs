@@ -8,6 +8,7 @@ mod entry;
 mod inputs;
 mod plan;
 mod render;
+mod run;
 mod shard;
 mod timings;
 

@@ -10,7 +10,7 @@ use crate::cli::PlanFormat;
 use crate::error::{Completion, Error};
 use crate::identity::file_key;
 use crate::plan::{self, Granularity, Plan, PlanRequest, PlanTest, Unreachable};
-use crate::settings::{PlanSettings, Total};
+use crate::settings::{KeepTogether, PlanSettings, Total};
 use crate::timings::hash::IdSet;
 use crate::timings::{Estimate, EstimateSource, Estimator, History};
 
@@ -72,7 +72,12 @@ pub fn build(settings: &PlanSettings, cwd: &Path) -> Result<Planned, Error> {
     };
     // The history is only needed to estimate; it is dropped before partitioning, which for a
     // million tests halves the memory the partitioner runs in.
-    let request = request(ids, &history.unwrap_or_default(), settings);
+    let request = request(
+        ids,
+        &history.unwrap_or_default(),
+        settings.granularity,
+        &settings.keep_together,
+    );
     match settings.total {
         Total::Fixed(total) => Ok(Planned {
             plan: plan::plan(&PlanRequest { total, ..request }),
@@ -108,10 +113,16 @@ pub fn build(settings: &PlanSettings, cwd: &Path) -> Result<Planned, Error> {
     }
 }
 
-fn request(ids: Vec<String>, history: &History, settings: &PlanSettings) -> PlanRequest {
+/// The planner's request for `ids`, estimated from `history` (warning about estimated tests).
+pub(super) fn request(
+    ids: Vec<String>,
+    history: &History,
+    granularity: Granularity,
+    keep_together: &KeepTogether,
+) -> PlanRequest {
     // Plans that keep files together are balanced on file totals, so they predict with the
     // predictor that did best on file totals.
-    let estimator = match settings.granularity {
+    let estimator = match granularity {
         Granularity::Test => Estimator::new(history),
         Granularity::File | Granularity::Auto => Estimator::for_files(history),
     };
@@ -124,7 +135,7 @@ fn request(ids: Vec<String>, history: &History, settings: &PlanSettings) -> Plan
         .zip(guesses)
         .map(|(id, estimate)| {
             *by_source.entry(source_name(estimate.source)).or_default() += 1;
-            let group = settings.keep_together.group_of(&id);
+            let group = keep_together.group_of(&id);
             let file = file_key(&id).to_owned();
             PlanTest {
                 id,
@@ -160,7 +171,7 @@ fn request(ids: Vec<String>, history: &History, settings: &PlanSettings) -> Plan
     PlanRequest {
         tests,
         file_setup,
-        granularity: settings.granularity,
+        granularity,
         total: 1,
     }
 }

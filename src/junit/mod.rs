@@ -1,4 +1,4 @@
-//! JUnit XML reading, pure: bytes in, testcases out.
+//! JUnit XML reading and writing, pure: bytes in, testcases out; a report in, bytes out.
 //!
 //! The reader streams: it never builds a DOM, never keeps `system-out`/`system-err` bodies,
 //! never expands entities or reads a DTD, and hands each complete `<testcase>` to a callback as
@@ -10,6 +10,7 @@ mod input;
 mod model;
 mod reader;
 mod time;
+pub mod write;
 
 pub use error::JunitError;
 pub use model::{Outcome, TestCase};

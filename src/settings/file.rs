@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-use crate::cli::{FrameworkArg, GranularityArg};
+use crate::cli::{DistArg, FlakyResult, FrameworkArg, GranularityArg, RunnerArg};
 
 /// Default name of the configuration file, looked up in the working directory.
 pub const DEFAULT_NAME: &str = ".rxdist.yml";
@@ -39,9 +39,52 @@ pub struct ConfigFile {
     pub keep_together: Vec<String>,
     /// `--retention`
     pub history_retention: Option<u32>,
+    /// `rxdist run -n`
+    pub numprocesses: Option<TotalValue>,
+    /// `rxdist run --dist`
+    pub dist: Option<DistArg>,
+    /// `rxdist run --junit-out`
+    pub junit_out: Option<PathBuf>,
+    /// `rxdist run --timeout`
+    pub timeout: Option<TotalValue>,
+    /// `rxdist run --global-timeout`
+    pub global_timeout: Option<TotalValue>,
+    /// `rxdist run --maxfail`
+    pub maxfail: Option<usize>,
+    /// `rxdist run --retries`
+    pub retries: Option<u32>,
+    /// `rxdist run --flaky-result`
+    pub flaky_result: Option<FlakyResult>,
+    /// `rxdist run --serial-marker`
+    pub serial_marker: Option<String>,
+    /// `rxdist run --max-worker-restarts`
+    pub max_worker_restarts: Option<usize>,
+    /// `rxdist run --runner`
+    pub runner: Option<RunnerArg>,
+    /// `rxdist run --cov-out`
+    pub cov_out: Option<PathBuf>,
+    /// Concurrency groups of `rxdist run` (only in the file: a list of records).
+    #[serde(default)]
+    pub groups: Vec<GroupConfig>,
     /// The directory relative paths in the file are resolved against (the file's own).
     #[serde(skip)]
     pub base_dir: PathBuf,
+}
+
+/// A named group of tests that may only run so many at a time.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct GroupConfig {
+    /// The group's name, used in messages.
+    pub name: String,
+    /// Tests with this pytest marker belong to the group.
+    pub marker: Option<String>,
+    /// Tests whose node id matches one of these patterns belong to the group (`*` also
+    /// matches `/`).
+    #[serde(default)]
+    pub tests: Vec<String>,
+    /// How many of the group's tests may run at the same time.
+    pub max_concurrent: usize,
 }
 
 /// `total:` may be written as a number or as a string.

@@ -6,9 +6,11 @@
 
 mod file;
 mod resolve;
+mod run;
 
-pub use file::{ConfigFile, FileError};
+pub use file::{ConfigFile, FileError, GroupConfig};
 pub use resolve::{
     KeepTogether, PlanSettings, RecordSettings, SettingsError, ShardSettings, ShowSettings,
     TestSource, Total, resolve_plan, resolve_record, resolve_shard, resolve_show,
 };
+pub use run::{DEFAULT_COV_OUT, DEFAULT_JUNIT_OUT, RunSettings, resolve_run, run_args_from_shard};

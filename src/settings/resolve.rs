@@ -465,7 +465,7 @@ fn resolve_total(text: &str, args: &PlanArgs, file: &ConfigFile) -> Result<Total
     })
 }
 
-fn parse_count(flag: &'static str, text: &str) -> Result<usize, SettingsError> {
+pub(super) fn parse_count(flag: &'static str, text: &str) -> Result<usize, SettingsError> {
     match text.trim().parse::<usize>() {
         Ok(count) if count > 0 => Ok(count),
         Ok(_) => Err(SettingsError::Invalid {
@@ -482,7 +482,7 @@ fn parse_count(flag: &'static str, text: &str) -> Result<usize, SettingsError> {
 }
 
 /// Parses `K/N` (1-based) into a 0-based index and a total.
-fn parse_shard_fraction(text: &str) -> Result<(usize, usize), SettingsError> {
+pub(super) fn parse_shard_fraction(text: &str) -> Result<(usize, usize), SettingsError> {
     let invalid = |reason: &str| SettingsError::Invalid {
         flag: "--shard",
         value: text.to_owned(),
@@ -506,7 +506,7 @@ fn parse_shard_fraction(text: &str) -> Result<(usize, usize), SettingsError> {
 }
 
 /// Parses `8m`, `90s`, `1h 30m`, or a bare number of seconds.
-fn parse_duration(flag: &'static str, text: &str) -> Result<Duration, SettingsError> {
+pub(super) fn parse_duration(flag: &'static str, text: &str) -> Result<Duration, SettingsError> {
     let trimmed = text.trim();
     if let Ok(seconds) = trimmed.parse::<f64>() {
         if seconds.is_finite() && seconds >= 0.0 {

@@ -1,0 +1,531 @@
+//! `rxdist run`: plan this shard, run it on local workers, write one JUnit report, record the
+//! timings.
+//!
+//! Where the test list comes from decides how much pytest must do before the first test runs:
+//! - `--dist static` needs nothing: worker `w` runs the files whose path hashes to `w`.
+//! - With a history that describes the files on disk, nothing is collected up front: batches
+//!   name whole files (or parts of large ones), a catch-all batch runs files the history does
+//!   not know, and each process reports what it collected.
+//! - Otherwise (no history, or `--dist loadgroup`, which must know every group before it runs
+//!   one) pytest collects once, and batches name exact node ids.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Instant;
+
+use super::{diagnostics, inputs, plan};
+use crate::atomic;
+use crate::error::{Completion, Error};
+use crate::identity::file_key;
+use crate::plan::{Granularity, plan_owned};
+use crate::runner::executor::{self, Collection, Ending, ExecConfig, Observed, Scratch};
+use crate::runner::protocol::{Defer, DeferGroup, file_bucket};
+use crate::runner::reporter::Reporter;
+use crate::runner::results::{AttemptResult, Results, Status};
+use crate::runner::schedule::{
+    ConstrainedTest, DistMode, Estimated, FileWork, ScheduleOptions, Scheduler,
+};
+use crate::runner::signals::{Cancel, CancelFlag};
+use crate::settings::{KeepTogether, RunSettings};
+use crate::timings::{Estimator, History, Observation, Retention, RunOrder, store};
+
+/// Smallest batch worth a process start, in estimated seconds: pytest's own start-up and the
+/// imports it repeats cost a good part of a second.
+const MIN_BATCH_SECONDS: f64 = 2.0;
+/// Slowest tests listed in the summary.
+const SLOWEST: usize = 10;
+
+/// Runs `rxdist run`.
+pub fn run(settings: &RunSettings, cwd: &Path, interactive: bool) -> Result<Completion, Error> {
+    let started = Instant::now();
+    let cancel = CancelFlag::install().map_err(|source| Error::Write {
+        path: PathBuf::from("<signal handlers>"),
+        source,
+    })?;
+    let history = match &settings.history {
+        Some(path) => inputs::load_history(path)?,
+        None => None,
+    };
+    let history = history.unwrap_or_default();
+    let scratch = Scratch::new().map_err(Error::Exec)?;
+    let estimator = Estimator::new(&history);
+    let estimates: HashMap<String, f64> = history
+        .iter()
+        .map(|(id, _)| {
+            let seconds = estimator.estimate(&id).micros as f64 / 1e6;
+            (id, seconds)
+        })
+        .collect();
+    let defer = Defer {
+        serial_marker: Some(settings.serial_marker.clone()),
+        xdist_group: settings.dist == DistMode::LoadGroup,
+        groups: settings
+            .groups
+            .iter()
+            .map(|group| DeferGroup {
+                name: group.name.clone(),
+                marker: group.marker.clone(),
+                tests: group.tests.clone(),
+            })
+            .collect(),
+    };
+    // Coverage: asked for with --cov, or by pytest-cov options in the command itself.
+    let mut command = settings.command.clone();
+    let measures = crate::runner::coverage::command_measures(&command);
+    let coverage_out = settings
+        .coverage
+        .clone()
+        .or_else(|| measures.then(|| PathBuf::from(crate::settings::DEFAULT_COV_OUT)));
+    let coverage_dir = scratch.path().join("coverage");
+    if coverage_out.is_some() {
+        if !measures {
+            command.push("--cov".to_owned());
+        }
+        // Each process writes data only; the one report is rxdist's.
+        command.push("--cov-report=".to_owned());
+        std::fs::create_dir_all(&coverage_dir).map_err(|source| Error::Write {
+            path: coverage_dir.clone(),
+            source,
+        })?;
+    }
+    let config = ExecConfig {
+        command,
+        cwd: cwd.to_path_buf(),
+        workers: settings.workers,
+        timeout: settings.timeout,
+        global_timeout: settings.global_timeout,
+        maxfail: settings.maxfail,
+        retries: settings.retries,
+        max_restarts: settings.max_restarts,
+        defer: Some(defer),
+        shard: settings.shard,
+        run_id: run_id(),
+        env: Vec::new(),
+        coverage_dir: coverage_out.as_ref().map(|_| coverage_dir.clone()),
+        estimates: Arc::new(estimates),
+    };
+    let mut results = Results::default();
+    let mut reporter = Reporter::new(settings.workers, interactive);
+    let (index, total) = settings.shard;
+    let options = ScheduleOptions {
+        workers: settings.workers,
+        mode: settings.dist,
+        min_batch_seconds: MIN_BATCH_SECONDS,
+        group_limits: settings
+            .groups
+            .iter()
+            .map(|g| (g.name.clone(), g.max_concurrent))
+            .collect(),
+        catch_all: None,
+    };
+
+    let known_files = history_files(&history, cwd);
+    let use_history = settings.dist != DistMode::LoadGroup && !known_files.is_empty();
+    let mut observed = Observed::default();
+    let mut scheduler = if settings.dist == DistMode::Static {
+        if total > 1 {
+            diagnostics::warning(
+                "--dist static with shards: each shard runs the files that hash to it, then each worker the files that hash to it",
+            );
+        }
+        Scheduler::new(Vec::new(), options)
+    } else if use_history {
+        let files = files_from_history(&history, &estimator, known_files, settings);
+        let mut options = options;
+        options.catch_all = Some((total > 1).then_some((index, total)));
+        Scheduler::new(files, options)
+    } else {
+        let collection = match executor::collect(&config, &scratch, &cancel) {
+            Ok(collection) => collection,
+            Err(executor::CollectFailure::Cancelled(signal)) => {
+                return Ok(match signal {
+                    Cancel::Interrupt => Completion::Interrupted,
+                    Cancel::Terminate => Completion::Terminated,
+                });
+            }
+            Err(executor::CollectFailure::Exec(error)) => return Err(Error::Exec(error)),
+            Err(failure) => {
+                return Err(Error::RunCollect {
+                    reason: failure.to_string(),
+                });
+            }
+        };
+        observed = collection.observed.clone();
+        let (files, constrained) =
+            files_from_collection(collection, &history, &estimator, settings, &mut results);
+        let mut options = options;
+        if history.is_empty() {
+            // Without timings every test counts as one second: size batches by count, a few per
+            // worker, since every extra process repeats pytest's start-up.
+            let count: usize = files.iter().map(|f| f.tests.len()).sum();
+            options.min_batch_seconds = (count as f64 / (4 * settings.workers) as f64).max(1.0);
+        }
+        let mut scheduler = Scheduler::new(files, options);
+        scheduler.add_constrained(constrained);
+        scheduler
+    };
+    explain_taken(&observed, settings);
+
+    let outcome = executor::execute(
+        &config,
+        &scratch,
+        &mut scheduler,
+        &mut results,
+        &mut reporter,
+        &cancel,
+    )
+    .map_err(Error::Exec)?;
+    if observed.taken.is_empty() {
+        explain_taken(&outcome.observed, settings);
+    }
+
+    // The report first: whatever happened, every result so far is kept.
+    let mut properties = vec![(
+        "rxdist.shard".to_owned(),
+        format!("{}/{}", index + 1, total),
+    )];
+    if let Some(version) = &outcome.observed.pytest_version {
+        properties.push(("pytest.version".to_owned(), version.clone()));
+    }
+    let report = results.report("rxdist", properties);
+    write_report(&settings.junit_out, &report.to_bytes())?;
+    let mut also = Vec::new();
+    if let Some(serde_json::Value::String(path)) = outcome.observed.taken.get("junitxml") {
+        let path = cwd.join(path);
+        write_report(&path, &report.to_bytes())?;
+        also.push(path);
+    }
+    reporter.finish(&results, started.elapsed(), SLOWEST);
+    reporter.line(&format!(
+        "rxdist: wrote {}{} ({} worker processes)",
+        settings.junit_out.display(),
+        also.iter()
+            .map(|p| format!(" and {}", p.display()))
+            .collect::<String>(),
+        outcome.batches
+    ));
+
+    if let Some(out) = &coverage_out {
+        let python = outcome
+            .observed
+            .python
+            .clone()
+            .unwrap_or_else(|| "python3".to_owned());
+        match crate::runner::coverage::combine(&python, &coverage_dir, cwd, out) {
+            Ok(()) => reporter.line(&format!("rxdist: wrote coverage to {}", out.display())),
+            Err(error) => diagnostics::warning(format_args!("no coverage report: {error}")),
+        }
+    }
+
+    if let Some(path) = &settings.history
+        && settings.record
+        && !results.is_empty()
+    {
+        record(path, history, &results)?;
+    }
+
+    let tally = results.tally();
+    Ok(match outcome.ending {
+        Ending::Cancelled(Cancel::Interrupt) => Completion::Interrupted,
+        Ending::Cancelled(Cancel::Terminate) => Completion::Terminated,
+        Ending::GlobalTimeout => Completion::GlobalTimeout,
+        Ending::Infrastructure(_) | Ending::RestartBudget => Completion::Infrastructure,
+        Ending::Complete | Ending::MaxFail => {
+            if tally.failed > 0 || (settings.flaky_fails && tally.flaky > 0) {
+                Completion::TestFailures
+            } else if tally.total == tally.not_run {
+                diagnostics::warning("no tests ran");
+                Completion::NoTests
+            } else {
+                Completion::Success
+            }
+        }
+    })
+}
+
+fn write_report(path: &Path, bytes: &[u8]) -> Result<(), Error> {
+    if let Some(parent) = path.parent()
+        && !parent.as_os_str().is_empty()
+    {
+        std::fs::create_dir_all(parent).map_err(|source| Error::Write {
+            path: parent.to_path_buf(),
+            source,
+        })?;
+    }
+    atomic::write(path, bytes).map_err(|source| Error::Write {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+/// Says what rxdist did with pytest options that would fight it.
+fn explain_taken(observed: &Observed, settings: &RunSettings) {
+    for (option, value) in &observed.taken {
+        let text = match option.as_str() {
+            "junitxml" => format!(
+                "--junitxml={} (from your pytest options) would make every worker overwrite one file: rxdist writes the merged report to {} and copies it there",
+                value.as_str().unwrap_or("?"),
+                settings.junit_out.display()
+            ),
+            "maxfail" => format!(
+                "--maxfail/-x (from your pytest options) would stop only one worker: rxdist stops all workers after {value} failures"
+            ),
+            "numprocesses" => format!(
+                "-n {} (pytest-xdist, from your pytest options) is disabled inside workers: rxdist runs {} workers (rxdist -n)",
+                value.as_str().unwrap_or("?"),
+                settings.workers
+            ),
+            "lf" | "failedfirst" | "newfirst" | "stepwise" => format!(
+                "--{option} needs pytest's cache, which workers do not share: every selected test runs, in rxdist's order"
+            ),
+            other => format!("pytest option {other} is handled by rxdist"),
+        };
+        diagnostics::info(text);
+    }
+}
+
+/// Files the history knows that exist under `cwd`.
+fn history_files(history: &History, cwd: &Path) -> Vec<String> {
+    let mut files: Vec<String> = history
+        .iter()
+        .map(|(id, _)| file_key(&id).to_owned())
+        .collect();
+    files.sort_unstable();
+    files.dedup();
+    files.retain(|file| cwd.join(file).is_file());
+    files
+}
+
+/// Work for history mode: every known file on disk, whole, or this shard's part of it.
+fn files_from_history(
+    history: &History,
+    estimator: &Estimator<'_>,
+    known_files: Vec<String>,
+    settings: &RunSettings,
+) -> Vec<FileWork> {
+    let known: std::collections::HashSet<&str> = known_files.iter().map(String::as_str).collect();
+    let ids: Vec<String> = history
+        .iter()
+        .map(|(id, _)| id)
+        .filter(|id| known.contains(file_key(id)))
+        .collect();
+    let (index, total) = settings.shard;
+    // Which shard runs each known test.
+    let assignment: HashMap<String, usize> = if total > 1 {
+        shard_assignment(ids.clone(), history, settings, &HashMap::new())
+    } else {
+        ids.iter().map(|id| (id.clone(), 0)).collect()
+    };
+    let mut by_file: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for id in ids {
+        by_file
+            .entry(file_key(&id).to_owned())
+            .or_default()
+            .push(id);
+    }
+    let mut files = Vec::new();
+    for (file, ids) in by_file {
+        let shards: std::collections::BTreeSet<usize> =
+            ids.iter().map(|id| assignment[id]).collect();
+        let Some(&owner) = shards.iter().next() else {
+            continue;
+        };
+        if !shards.contains(&index) {
+            continue;
+        }
+        let (mine, others): (Vec<String>, Vec<String>) =
+            ids.into_iter().partition(|id| assignment[id] == index);
+        let setup = estimator.file_setup_micros(&file) as f64 / 1e6;
+        files.push(FileWork {
+            tests: mine
+                .into_iter()
+                .map(|id| Estimated {
+                    seconds: estimator.estimate(&id).micros as f64 / 1e6,
+                    id,
+                })
+                .collect(),
+            setup_seconds: setup,
+            // The owner (the lowest shard holding part of the file) also runs its new tests.
+            open: owner == index,
+            excluded: if owner == index { others } else { Vec::new() },
+            file,
+        });
+    }
+    files
+}
+
+/// Work for collection mode: the collected tests of this shard, and its constrained tests.
+fn files_from_collection(
+    collection: Collection,
+    history: &History,
+    estimator: &Estimator<'_>,
+    settings: &RunSettings,
+    results: &mut Results,
+) -> (Vec<FileWork>, Vec<ConstrainedTest>) {
+    let (index, total) = settings.shard;
+    for (path, message, details) in collection.errors {
+        if total > 1 && file_bucket(&path, total) != index {
+            continue;
+        }
+        let mut attempt = AttemptResult::synthetic(
+            Status::CollectionError,
+            format!("collection failure: {message}"),
+            0.0,
+        );
+        attempt.details = Some(details);
+        results.push(&path, attempt);
+    }
+    let seconds = |id: &str| {
+        if history.is_empty() {
+            1.0
+        } else {
+            estimator.estimate(id).micros as f64 / 1e6
+        }
+    };
+    let xdist_groups: HashMap<String, String> = collection
+        .deferred
+        .iter()
+        .filter_map(|d| d.xdist_group.clone().map(|g| (d.id.clone(), g)))
+        .collect();
+    let mut keep: Option<std::collections::HashSet<String>> = None;
+    if total > 1 {
+        let mut all = collection.items.clone();
+        all.extend(collection.deferred.iter().map(|d| d.id.clone()));
+        let assignment = shard_assignment(all, history, settings, &xdist_groups);
+        keep = Some(
+            assignment
+                .into_iter()
+                .filter(|&(_, shard)| shard == index)
+                .map(|(id, _)| id)
+                .collect(),
+        );
+    }
+    let mine = |id: &String| keep.as_ref().is_none_or(|set| set.contains(id));
+    let mut by_file: BTreeMap<String, Vec<Estimated>> = BTreeMap::new();
+    for id in collection.items.into_iter().filter(|id| mine(id)) {
+        by_file
+            .entry(file_key(&id).to_owned())
+            .or_default()
+            .push(Estimated {
+                seconds: seconds(&id),
+                id,
+            });
+    }
+    let files = by_file
+        .into_iter()
+        .map(|(file, tests)| FileWork {
+            setup_seconds: estimator.file_setup_micros(&file) as f64 / 1e6,
+            file,
+            tests,
+            open: false,
+            excluded: Vec::new(),
+        })
+        .collect();
+    let constrained = collection
+        .deferred
+        .into_iter()
+        .filter(|d| mine(&d.id))
+        .map(|d| ConstrainedTest {
+            test: Estimated {
+                seconds: seconds(&d.id),
+                id: d.id,
+            },
+            serial: d.serial,
+            xdist_group: d.xdist_group,
+            groups: d.groups,
+        })
+        .collect();
+    (files, constrained)
+}
+
+/// The shard of every id, from the same planner `rxdist plan` uses (so `plan` and `run` agree).
+fn shard_assignment(
+    ids: Vec<String>,
+    history: &History,
+    settings: &RunSettings,
+    groups: &HashMap<String, String>,
+) -> HashMap<String, usize> {
+    let keep = KeepTogether::new(Vec::new()).expect("no patterns are valid patterns");
+    let mut request = plan::request(ids, history, settings.granularity, &keep);
+    for test in &mut request.tests {
+        if let Some(group) = groups.get(&test.id) {
+            test.group = Some(format!("xdist_group:{group}"));
+        }
+    }
+    request.total = settings.shard.1;
+    if settings.granularity == Granularity::Test && !groups.is_empty() {
+        request.granularity = Granularity::Auto;
+    }
+    let plan = plan_owned(request);
+    plan.shards
+        .into_iter()
+        .flat_map(|shard| {
+            let index = shard.index;
+            shard.tests.into_iter().map(move |id| (id, index))
+        })
+        .collect()
+}
+
+fn record(path: &Path, mut history: History, results: &Results) -> Result<(), Error> {
+    let observations: Vec<Observation> = results
+        .in_order()
+        .filter_map(|(id, result)| {
+            let last = result.last()?;
+            let outcome = match last.status {
+                Status::Passed | Status::XPassed => crate::junit::Outcome::Passed,
+                Status::Failed | Status::TimedOut => crate::junit::Outcome::Failed,
+                Status::Error | Status::Crashed => crate::junit::Outcome::Error,
+                Status::Skipped | Status::XFailed => crate::junit::Outcome::Skipped,
+                Status::NotRun | Status::CollectionError => return None,
+            };
+            let outcome = if result.is_flaky() {
+                crate::junit::Outcome::Failed
+            } else {
+                outcome
+            };
+            // A crash says nothing about how long the test takes.
+            let seconds = (last.status != Status::Crashed).then_some(last.seconds);
+            Some(Observation {
+                id: id.clone(),
+                seconds,
+                outcome: Some(outcome),
+            })
+        })
+        .collect();
+    history.record_with(&observations, Retention::default(), RunOrder::Execution);
+    let bytes = store::encode(&history).map_err(|source| Error::History {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    if let Some(parent) = path.parent()
+        && !parent.as_os_str().is_empty()
+    {
+        std::fs::create_dir_all(parent).map_err(|source| Error::Write {
+            path: parent.to_path_buf(),
+            source,
+        })?;
+    }
+    atomic::write(path, &bytes).map_err(|source| Error::Write {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    diagnostics::info(format_args!(
+        "recorded {} tests into {} (run {})",
+        observations.len(),
+        path.display(),
+        history.runs()
+    ));
+    Ok(())
+}
+
+/// A run id for `PYTEST_XDIST_TESTRUNUID`: unique per run, never part of any output file.
+fn run_id() -> String {
+    use sha2::{Digest, Sha256};
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    let seed = format!("{}-{}", std::process::id(), now.as_nanos());
+    let digest = Sha256::digest(seed.as_bytes());
+    digest[..16].iter().map(|b| format!("{b:02x}")).collect()
+}
