@@ -42,6 +42,11 @@ excluded). Every configuration's top process is watched the same way (pytest its
 xdist's controller for xdist), so the polling costs every configuration alike and the table
 shows the controllers side by side; the anchor (< 100 MiB) applies to rxdist.
 
+Noise: "others' CPU" is the CPU time the rest of the machine used during a run (busy time
+from /proc/stat, less what the run's own process tree and this script used; the largest over
+a configuration's runs). Anything above a few seconds means another job competed for the two
+cores, and that configuration's times are not to be trusted.
+
 Usage: bench/run_compare.py [--rxdist PATH] [--suite generated|networkx|both]
                             [--repeat 3] [--serial-repeat 1] [--workers 2] [--work DIR]
                             [--skip-rxdist]
@@ -100,6 +105,7 @@ class Run:
     log: Path
     peak_bytes: int = 0
     cpu_seconds: float = 0.0
+    foreign_cpu: float = 0.0
 
 
 @dataclass
@@ -151,24 +157,36 @@ class Watch:
         self.thread.join()
 
 
-def execute(command: list[str], cwd: Path, env: dict, log: Path) -> tuple[float, int, int, float]:
-    """Runs one command; returns (wall seconds, exit code, peak VmHWM bytes, own CPU seconds)."""
+def busy_seconds() -> float:
+    """Non-idle CPU seconds of the whole machine since boot, all cores (from /proc/stat)."""
+    with open("/proc/stat") as handle:
+        values = [int(v) for v in handle.readline().split()[1:9]]
+    return (sum(values) - values[3] - values[4]) / os.sysconf("SC_CLK_TCK")
+
+
+def execute(command: list[str], cwd: Path, env: dict, log: Path) -> tuple[float, int, int, float, float]:
+    """Runs one command; returns (wall seconds, exit code, peak VmHWM bytes of the top process,
+    its own CPU seconds, CPU seconds spent meanwhile by processes that are not ours)."""
     with open(log, "wb") as out:
         out.write(("$ cd " + str(cwd) + " && " + " ".join(command) + "\n").encode())
         out.flush()
+        busy, mine = busy_seconds(), sum(os.times()[:2])
         start = time.perf_counter()
         process = subprocess.Popen(command, cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT,
                                    stdin=subprocess.DEVNULL, start_new_session=True)
         watcher = Watch(process.pid)
-        try:
-            code = process.wait(timeout=RUN_TIMEOUT)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            code = process.wait()
-            out.write(f"\nbench: killed after {RUN_TIMEOUT}s\n".encode())
+        killer = threading.Timer(RUN_TIMEOUT, os.killpg, (process.pid, signal.SIGKILL))
+        killer.start()
+        # wait4: the usage it returns covers the child and every descendant it waited for.
+        _, status, usage = os.wait4(process.pid, 0)
         wall = time.perf_counter() - start
-    watcher.stop()
-    return wall, code, watcher.peak_kib * 1024, watcher.cpu_ticks / os.sysconf("SC_CLK_TCK")
+        killer.cancel()
+        process.returncode = code = os.waitstatus_to_exitcode(status)
+        watcher.stop()
+        foreign = busy_seconds() - busy - (usage.ru_utime + usage.ru_stime) - (sum(os.times()[:2]) - mine)
+        if wall >= RUN_TIMEOUT:
+            out.write(f"\nbench: killed after {RUN_TIMEOUT}s\n".encode())
+    return wall, code, watcher.peak_kib * 1024, watcher.cpu_ticks / os.sysconf("SC_CLK_TCK"), max(0.0, foreign)
 
 
 def outcome(testcase: ET.Element) -> str:
@@ -242,7 +260,7 @@ def benchmark(suite: Suite, options: argparse.Namespace, env: dict) -> Results:
 
     print(f"-- {suite.name}: {suite.description}", flush=True)
     warm = work / "warmup-serial.xml"
-    wall, code, _, _ = execute([*pytest, f"--junitxml={warm}"], suite.cwd, env, work / "warmup-serial.log")
+    wall, code, _, _, _ = execute([*pytest, f"--junitxml={warm}"], suite.cwd, env, work / "warmup-serial.log")
     reference = read_outcomes(warm)
     print(f"   warm-up serial: {wall:.1f}s, exit {code}, {len(reference)} testcases: {counts(reference)}", flush=True)
     if not reference:
@@ -274,10 +292,11 @@ def benchmark(suite: Suite, options: argparse.Namespace, env: dict) -> Results:
                 else:
                     command += ["--no-record"]
                 command += ["--", *pytest]
-            wall, code, peak, cpu = execute(command, suite.cwd, env, log)
-            results.runs.append(Run(config, wall, code, junit, log, peak, cpu))
+            wall, code, peak, cpu, foreign = execute(command, suite.cwd, env, log)
+            results.runs.append(Run(config, wall, code, junit, log, peak, cpu, foreign))
             print(f"   {config:<9} #{repetition + 1}: {wall:6.1f}s, exit {code}, "
-                  f"top process: peak {peak / 2**20:.1f} MiB, CPU {cpu:.2f}s", flush=True)
+                  f"top process: peak {peak / 2**20:.1f} MiB, CPU {cpu:.2f}s; "
+                  f"other processes' CPU meanwhile {foreign:.1f}s", flush=True)
     return results
 
 
@@ -285,8 +304,8 @@ def report(all_results: list[Results], options: argparse.Namespace) -> bool:
     ok = True
     print()
     print("| suite | configuration | runs | median wall | min-max | speedup vs serial | rxdist/xdist | anchor "
-          "| top process peak RSS | top process CPU | exit codes | outcomes vs serial |")
-    print("|---|---|---:|---:|---|---:|---:|---|---:|---:|---|---|")
+          "| top process peak RSS | top process CPU | others' CPU | exit codes | outcomes vs serial |")
+    print("|---|---|---:|---:|---|---:|---:|---|---:|---:|---:|---|---|")
     details = []
     for results in all_results:
         by_config: dict[str, list[Run]] = {}
@@ -309,6 +328,7 @@ def report(all_results: list[Results], options: argparse.Namespace) -> bool:
                 ok &= 0 < top < MEMORY_ANCHOR_MIB
                 peak += f" (< {MEMORY_ANCHOR_MIB} {'ok' if 0 < top < MEMORY_ANCHOR_MIB else 'MISSED'})"
             cpu = f"{statistics.median(r.cpu_seconds for r in runs):.1f} s"
+            foreign = f"{max(r.foreign_cpu for r in runs):.1f} s"
             codes = sorted({r.code for r in runs})
             differing = 0
             for run in runs:
@@ -319,7 +339,7 @@ def report(all_results: list[Results], options: argparse.Namespace) -> bool:
             ok &= differing == 0
             verdict = "identical" if differing == 0 else f"DIFFERENT in {differing}/{len(runs)}"
             print(f"| {results.suite.name} | {config} | {len(runs)} | {statistics.median(walls):.1f} s | "
-                  f"{min(walls):.1f}-{max(walls):.1f} s | {speedup} | {ratio} | {anchor} | {peak} | {cpu} | "
+                  f"{min(walls):.1f}-{max(walls):.1f} s | {speedup} | {ratio} | {anchor} | {peak} | {cpu} | {foreign} | "
                   f"{','.join(map(str, codes))} | {verdict} |")
     print()
     for results in all_results:
