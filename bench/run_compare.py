@@ -267,8 +267,10 @@ def benchmark(suite: Suite, options: argparse.Namespace, env: dict) -> Results:
         sys.exit(f"the warm-up run wrote no JUnit report; see {work / 'warmup-serial.log'}")
     history = work / "history.zst"
     if not options.skip_rxdist:
-        subprocess.run([rx, "timings", "record", "--history", str(history), "--input", str(warm)],
-                       check=True, env=env, stdout=subprocess.DEVNULL)
+        recorded = subprocess.run([rx, "timings", "record", "--history", str(history), "--input", str(warm)],
+                                  env=env, capture_output=True, text=True)
+        if recorded.returncode != 0:
+            sys.exit(f"rxdist timings record failed ({recorded.returncode}):\n{recorded.stderr}")
 
     results = Results(suite, reference, code)
     configs = [c for c in CONFIGS if not (options.skip_rxdist and c.startswith("rxdist"))]
