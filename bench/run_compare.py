@@ -30,7 +30,9 @@ rxdist/xdist <= 0.85 with history and <= 1.0 without.
 Outcomes: every JUnit report is read into {(classname, name): outcome} (passed, failed,
 error, skipped, xfailed, and rxdist's timeout, crashed and notrun) and compared with the
 warm-up serial run's; every difference is printed, and "identical" is printed only when there
-is none. Exit codes are compared too.
+is none. Exit codes are compared too. pytest also writes one "collection skipped" record for a
+module skipped as a whole at import (a module-level importorskip); such a record stands for no
+collected test, so differences in those are counted and printed apart from the tests'.
 
 rxdist's own peak memory: a thread reads VmHWM (the kernel's high-water mark of the resident
 set) from /proc/PID/status of the rxdist process every 10 ms while it runs and keeps the
@@ -75,6 +77,7 @@ import generate_suite  # noqa: E402
 ROOT = Path(__file__).resolve().parent.parent
 RUN_TIMEOUT = 30 * 60
 CONFIGS = ("serial", "xdist", "rxdist", "rxdist+h")
+MODULE_SKIP = "module-skipped"
 ANCHORS = {"rxdist": 1.0, "rxdist+h": 0.85}
 MEMORY_ANCHOR_MIB = 100
 # Variables rxdist reads on purpose (CI parallelism, settings): none must leak into the runs.
@@ -197,6 +200,8 @@ def outcome(testcase: ET.Element) -> str:
             found.append("timeout" if kind == "rxdist.timeout" else "failed")
         elif child.tag == "error":
             found.append({"rxdist.crash": "crashed", "rxdist.collection": "collection-error"}.get(kind, "error"))
+        elif child.tag == "skipped" and not kind and child.get("message") == "collection skipped":
+            found.append(MODULE_SKIP)  # pytest's record of a whole module skipped at import
         elif child.tag == "skipped":
             found.append({"pytest.xfail": "xfailed", "rxdist.notrun": "notrun"}.get(kind, "skipped"))
     return "+".join(sorted(found)) or "passed"
@@ -214,13 +219,15 @@ def read_outcomes(path: Path) -> dict:
     return outcomes
 
 
-def compare(reference: dict, other: dict) -> list[str]:
-    differences = []
+def compare(reference: dict, other: dict) -> tuple[list[str], list[str]]:
+    """(differences of tests, differences of module-skip records): each 'id: serial X, here Y'."""
+    tests, modules = [], []
     for key in sorted(reference.keys() | other.keys()):
         want, got = reference.get(key, "absent"), other.get(key, "absent")
         if want != got:
-            differences.append(f"{'::'.join(k for k in key if k)}: serial {want}, here {got}")
-    return differences
+            line = f"{'::'.join(k for k in key if k)}: serial {want}, here {got}"
+            (modules if MODULE_SKIP in (want, got) else tests).append(line)
+    return tests, modules
 
 
 def counts(outcomes: dict) -> str:
@@ -332,14 +339,17 @@ def report(all_results: list[Results], options: argparse.Namespace) -> bool:
             cpu = f"{statistics.median(r.cpu_seconds for r in runs):.1f} s"
             foreign = f"{max(r.foreign_cpu for r in runs):.1f} s"
             codes = sorted({r.code for r in runs})
-            differing = 0
+            differing, module_records = 0, 0
             for run in runs:
-                differences = compare(results.reference, read_outcomes(run.junit))
-                if differences or run.code != results.reference_code:
-                    differing += 1
-                    details.append((results.suite.name, run, differences))
+                differences, modules = compare(results.reference, read_outcomes(run.junit))
+                module_records = max(module_records, len(modules))
+                if differences or modules or run.code != results.reference_code:
+                    details.append((results.suite.name, run, differences + modules))
+                differing += bool(differences or run.code != results.reference_code)
             ok &= differing == 0
             verdict = "identical" if differing == 0 else f"DIFFERENT in {differing}/{len(runs)}"
+            if module_records:
+                verdict += f"; {module_records} module-skip records differ"
             print(f"| {results.suite.name} | {config} | {len(runs)} | {statistics.median(walls):.1f} s | "
                   f"{min(walls):.1f}-{max(walls):.1f} s | {speedup} | {ratio} | {anchor} | {peak} | {cpu} | {foreign} | "
                   f"{','.join(map(str, codes))} | {verdict} |")
@@ -358,6 +368,8 @@ def report(all_results: list[Results], options: argparse.Namespace) -> bool:
                 print(f"    ... and {len(differences) - 15} more")
     else:
         print("identical outcomes for every test in every run, and the same exit codes")
+    print(f"({MODULE_SKIP}: pytest's JUnit record of a whole module skipped at import, e.g. by a "
+          "module-level importorskip; no test of it was collected, so it is reported apart)")
     return ok
 
 
