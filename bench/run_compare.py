@@ -274,8 +274,10 @@ def benchmark(suite: Suite, options: argparse.Namespace, env: dict) -> Results:
         sys.exit(f"the warm-up run wrote no JUnit report; see {work / 'warmup-serial.log'}")
     history = work / "history.zst"
     if not options.skip_rxdist:
+        # From the rootdir, as CI would: pytest's xunit1 `file` of an inherited test method is
+        # the base class's file, and rxdist maps those through the files under the rootdir.
         recorded = subprocess.run([rx, "timings", "record", "--history", str(history), "--input", str(warm)],
-                                  env=env, capture_output=True, text=True)
+                                  cwd=suite.cwd, env=env, capture_output=True, text=True)
         if recorded.returncode != 0:
             sys.exit(f"rxdist timings record failed ({recorded.returncode}):\n{recorded.stderr}")
 
