@@ -49,6 +49,8 @@ from /proc/stat, less what the run's own process tree and this script used; the 
 a configuration's runs). Anything above a few seconds means another job competed for the two
 cores, and that configuration's times are not to be trusted.
 
+Takes about 22 minutes on the 2-core machine (both suites, 3 runs each).
+
 Usage: bench/run_compare.py [--rxdist PATH] [--suite generated|networkx|both]
                             [--repeat 3] [--serial-repeat 1] [--workers 2] [--work DIR]
                             [--skip-rxdist]
@@ -80,6 +82,7 @@ CONFIGS = ("serial", "xdist", "rxdist", "rxdist+h")
 MODULE_SKIP = "module-skipped"
 ANCHORS = {"rxdist": 1.0, "rxdist+h": 0.85}
 MEMORY_ANCHOR_MIB = 100
+NOISE_SECONDS = 5.0
 # Variables rxdist reads on purpose (CI parallelism, settings): none must leak into the runs.
 SCRUB = (
     "GITHUB_ACTIONS", "CIRCLE_NODE_INDEX", "CIRCLE_NODE_TOTAL", "GITLAB_CI", "CI_NODE_INDEX",
@@ -355,6 +358,17 @@ def report(all_results: list[Results], options: argparse.Namespace) -> bool:
             print(f"| {results.suite.name} | {config} | {len(runs)} | {statistics.median(walls):.1f} s | "
                   f"{min(walls):.1f}-{max(walls):.1f} s | {speedup} | {ratio} | {anchor} | {peak} | {cpu} | {foreign} | "
                   f"{','.join(map(str, codes))} | {verdict} |")
+    noisy = []
+    for results in all_results:
+        seen: dict[str, int] = {}
+        for run in results.runs:
+            seen[run.config] = seen.get(run.config, 0) + 1
+            if run.foreign_cpu > NOISE_SECONDS:
+                noisy.append(f"{results.suite.name} {run.config} #{seen[run.config]} ({run.foreign_cpu:.0f} s)")
+    if noisy:
+        print()
+        print(f"NOISY: other processes used over {NOISE_SECONDS} s of CPU during: {', '.join(noisy)}; "
+              "rerun on a quiet machine before trusting those figures")
     print()
     for results in all_results:
         print(f"{results.suite.name}: serial reference {len(results.reference)} testcases "
