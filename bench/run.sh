@@ -17,3 +17,6 @@ echo "== planning 1,000,000 tests (issue 2)"
 echo
 echo "== JUnit reading throughput (issue 2)"
 cargo bench --quiet --bench junit_read
+echo
+echo "== rxdist run -n 2 against pytest -n 2 and serial pytest (about 25 minutes)"
+"$venv/bin/python" bench/run_compare.py || true
