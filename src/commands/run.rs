@@ -633,7 +633,8 @@ fn files_from_collection(
         if total > 1 && file_bucket(&path, total) != index {
             continue;
         }
-        let mut attempt = AttemptResult::synthetic(Status::Skipped, "collection skipped", 0.0);
+        let mut attempt =
+            AttemptResult::synthetic(Status::CollectionSkipped, "collection skipped", 0.0);
         attempt.details = Some(reason);
         results.push(&path, attempt);
     }
@@ -738,7 +739,9 @@ fn record(path: &Path, mut history: History, results: &Results) -> Result<(), Er
                 Status::Failed | Status::TimedOut => crate::junit::Outcome::Failed,
                 Status::Error | Status::Crashed => crate::junit::Outcome::Error,
                 Status::Skipped | Status::XFailed => crate::junit::Outcome::Skipped,
-                Status::NotRun | Status::CollectionError => return None,
+                Status::NotRun | Status::CollectionError | Status::CollectionSkipped => {
+                    return None;
+                }
             };
             let outcome = if result.is_flaky() {
                 crate::junit::Outcome::Failed

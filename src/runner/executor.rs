@@ -715,7 +715,8 @@ fn pump(
                 });
             }
             Event::CollectSkip { path, message } => {
-                let attempt = AttemptResult::synthetic(Status::Skipped, "collection skipped", 0.0);
+                let attempt =
+                    AttemptResult::synthetic(Status::CollectionSkipped, "collection skipped", 0.0);
                 let attempt = AttemptResult {
                     details: Some(message),
                     ..attempt

@@ -233,14 +233,26 @@ pub fn summary_text(results: &Results, elapsed: Duration, slowest: usize) -> Str
         }
     }
     let tally = results.tally();
+    // The same split as the report's <failure> and <error> counters; timeouts are failures,
+    // crashes are errors.
+    let failed = tally.failed - tally.errors;
     let mut parts = vec![format!("{} passed", tally.passed)];
+    if failed > 0 {
+        parts.push(match tally.timed_out {
+            0 => format!("{failed} failed"),
+            n => format!("{failed} failed ({n} timed out)"),
+        });
+    }
+    if tally.errors > 0 {
+        parts.push(match tally.crashed {
+            0 => format!("{} errors", tally.errors),
+            n => format!("{} errors ({n} crashed)", tally.errors),
+        });
+    }
     for (count, word) in [
-        (tally.failed, "failed"),
         (tally.flaky, "flaky"),
         (tally.skipped, "skipped"),
         (tally.xfailed, "xfailed"),
-        (tally.timed_out, "of them timed out"),
-        (tally.crashed, "of them crashed"),
         (tally.not_run, "not run"),
     ] {
         if count > 0 {

@@ -32,6 +32,9 @@ pub enum Status {
     NotRun,
     /// Its file failed to collect.
     CollectionError,
+    /// Its module was skipped at import (`importorskip`, a module-level skip): the entry
+    /// stands for the module, as in pytest's own report.
+    CollectionSkipped,
 }
 
 impl Status {
@@ -61,7 +64,7 @@ impl Status {
             Status::Passed => "PASSED",
             Status::Failed => "FAILED",
             Status::Error | Status::CollectionError => "ERROR",
-            Status::Skipped => "SKIPPED",
+            Status::Skipped | Status::CollectionSkipped => "SKIPPED",
             Status::XFailed => "XFAIL",
             Status::XPassed => "XPASS",
             Status::TimedOut => "TIMEOUT",
@@ -213,8 +216,11 @@ pub struct Tally {
     pub total: usize,
     /// Passed (including xpass), not flaky.
     pub passed: usize,
-    /// Final failures of any kind.
+    /// Final failures of any kind (errors included).
     pub failed: usize,
+    /// Of those, errors: setup or teardown errors, crashes, collection errors (`<error>` in the
+    /// report, where the rest are `<failure>`).
+    pub errors: usize,
     /// Skipped.
     pub skipped: usize,
     /// Expected failures.
@@ -305,7 +311,7 @@ impl Results {
             }
             match last.status {
                 Status::Passed | Status::XPassed => tally.passed += 1,
-                Status::Skipped => tally.skipped += 1,
+                Status::Skipped | Status::CollectionSkipped => tally.skipped += 1,
                 Status::XFailed => tally.xfailed += 1,
                 Status::NotRun => tally.not_run += 1,
                 Status::TimedOut => {
@@ -314,9 +320,14 @@ impl Results {
                 }
                 Status::Crashed => {
                     tally.crashed += 1;
+                    tally.errors += 1;
                     tally.failed += 1;
                 }
-                Status::Failed | Status::Error | Status::CollectionError => tally.failed += 1,
+                Status::Failed => tally.failed += 1,
+                Status::Error | Status::CollectionError => {
+                    tally.errors += 1;
+                    tally.failed += 1;
+                }
             }
         }
         tally
@@ -354,6 +365,8 @@ fn case(id: &str, result: &TestResult) -> Option<Case> {
         Status::Failed => CaseResult::Failure(detail(last, None)),
         Status::Error => CaseResult::Error(detail(last, None)),
         Status::Skipped => CaseResult::Skipped(detail(last, Some("pytest.skip"))),
+        // pytest writes these without a type.
+        Status::CollectionSkipped => CaseResult::Skipped(detail(last, None)),
         Status::XFailed => CaseResult::Skipped(detail(last, Some("pytest.xfail"))),
         Status::TimedOut => CaseResult::Failure(detail(last, Some("rxdist.timeout"))),
         Status::Crashed => CaseResult::Error(detail(last, Some("rxdist.crash"))),
