@@ -581,20 +581,27 @@ fn files_from_history(
 
 /// Work for an exact list of ids (`--lf`), none of them open.
 fn files_from_ids(ids: &[String], estimator: &Estimator<'_>, history: &History) -> Vec<FileWork> {
+    closed_files(ids.iter().cloned(), estimator, history)
+}
+
+/// Exact ids grouped into files, each estimated from the history (one pseudo-second each
+/// without one, so batches are sized by count).
+fn closed_files(
+    ids: impl Iterator<Item = String>,
+    estimator: &Estimator<'_>,
+    history: &History,
+) -> Vec<FileWork> {
     let mut by_file: BTreeMap<String, Vec<Estimated>> = BTreeMap::new();
     for id in ids {
         let seconds = if history.is_empty() {
             1.0
         } else {
-            estimator.estimate(id).micros as f64 / 1e6
+            estimator.estimate(&id).micros as f64 / 1e6
         };
         by_file
-            .entry(file_key(id).to_owned())
+            .entry(file_key(&id).to_owned())
             .or_default()
-            .push(Estimated {
-                id: id.clone(),
-                seconds,
-            });
+            .push(Estimated { id, seconds });
     }
     by_file
         .into_iter()
@@ -664,26 +671,11 @@ fn files_from_collection(
         );
     }
     let mine = |id: &String| keep.as_ref().is_none_or(|set| set.contains(id));
-    let mut by_file: BTreeMap<String, Vec<Estimated>> = BTreeMap::new();
-    for id in collection.items.into_iter().filter(|id| mine(id)) {
-        by_file
-            .entry(file_key(&id).to_owned())
-            .or_default()
-            .push(Estimated {
-                seconds: seconds(&id),
-                id,
-            });
-    }
-    let files = by_file
-        .into_iter()
-        .map(|(file, tests)| FileWork {
-            setup_seconds: estimator.file_setup_micros(&file) as f64 / 1e6,
-            file,
-            tests,
-            open: false,
-            excluded: Vec::new(),
-        })
-        .collect();
+    let files = closed_files(
+        collection.items.into_iter().filter(|id| mine(id)),
+        estimator,
+        history,
+    );
     let constrained = collection
         .deferred
         .into_iter()
