@@ -1574,12 +1574,12 @@ const INTERRUPTED_SELECTION: [&str; 8] = [
 /// run is surely still going), waits on stdout for the workers to start and three tests to
 /// finish, sends `signal` and returns what rxdist printed and its exit code.
 #[cfg(unix)]
-fn run_and_signal(project: &Project, signal: nix::sys::signal::Signal) -> Output {
+fn run_and_signal(project: &Project, signal: nix::sys::signal::Signal, extra: &[&str]) -> Output {
     use std::sync::mpsc;
 
-    let mut child = project
-        .command(&["-n", "2", "--timeout", "60"], &INTERRUPTED_SELECTION)
-        .spawn();
+    let mut options = vec!["-n", "2", "--timeout", "60"];
+    options.extend(extra);
+    let mut child = project.command(&options, &INTERRUPTED_SELECTION).spawn();
     let pid = child.id();
     let stdout = child.stdout.take().unwrap();
     let stderr = read_all(child.stderr.take().unwrap());
@@ -1635,9 +1635,24 @@ fn run_and_signal(project: &Project, signal: nix::sys::signal::Signal) -> Output
 /// every test that finished (it has a console line) with the outcome it finished with, every
 /// other one as not run.
 #[cfg(unix)]
-fn check_stopped_by(signal: nix::sys::signal::Signal, code: i32) {
+fn check_stopped_by(signal: nix::sys::signal::Signal, code: i32, with_history: bool) {
     let project = Project::new();
-    let output = run_and_signal(&project, signal).expect_code(code);
+    let history = project.root().join("history.zst");
+    let history = history.to_str().unwrap();
+    let extra: &[&str] = if with_history {
+        // A history that knows two of the eight files: the others are new, and run through the
+        // catch-all that rides with the first batch.
+        project
+            .run(
+                &["-n", "2", "--history", history],
+                &["tests/test_outcomes.py", "tests/test_slow.py"],
+            )
+            .expect_code(1);
+        &["--history", history, "--no-record"]
+    } else {
+        &[]
+    };
+    let output = run_and_signal(&project, signal, extra).expect_code(code);
     let junit = project.junit();
     let outcomes = junit.outcomes();
     let expected = expected(&INTERRUPTED_SELECTION, 0);
@@ -1676,11 +1691,17 @@ fn check_stopped_by(signal: nix::sys::signal::Signal, code: i32) {
 #[cfg(unix)]
 #[test]
 fn ctrl_c_keeps_every_finished_outcome_and_reports_the_rest_not_run() {
-    check_stopped_by(nix::sys::signal::Signal::SIGINT, 130);
+    check_stopped_by(nix::sys::signal::Signal::SIGINT, 130, false);
+}
+
+#[cfg(unix)]
+#[test]
+fn ctrl_c_with_a_history_still_names_the_tests_of_new_files() {
+    check_stopped_by(nix::sys::signal::Signal::SIGINT, 130, true);
 }
 
 #[cfg(unix)]
 #[test]
 fn sigterm_keeps_every_finished_outcome_and_reports_the_rest_not_run() {
-    check_stopped_by(nix::sys::signal::Signal::SIGTERM, 143);
+    check_stopped_by(nix::sys::signal::Signal::SIGTERM, 143, false);
 }

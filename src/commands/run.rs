@@ -375,19 +375,23 @@ fn name_unstarted(
     outcome: &executor::Outcome,
     results: &mut Results,
 ) {
-    let Some(unstarted) = outcome.unstarted.clone() else {
-        return;
-    };
-    match executor::enumerate_unstarted(config, scratch, unstarted, ENUMERATE_DEADLINE) {
-        Some(ids) => {
-            for id in ids {
-                results.not_run(&id, outcome.not_run_reason);
+    let started = Instant::now();
+    for (index, unstarted) in outcome.unstarted.iter().enumerate() {
+        let left = ENUMERATE_DEADLINE.saturating_sub(started.elapsed());
+        match executor::enumerate_unstarted(config, scratch, unstarted.clone(), index, left) {
+            Some(ids) => {
+                for id in ids {
+                    results.not_run(&id, outcome.not_run_reason);
+                }
+            }
+            None => {
+                diagnostics::warning(format_args!(
+                    "could not list the tests of the files no worker had collected within {}s; they are missing from the report",
+                    ENUMERATE_DEADLINE.as_secs()
+                ));
+                return;
             }
         }
-        None => diagnostics::warning(format_args!(
-            "could not list the tests of the files no worker had started within {}s; they are missing from the report",
-            ENUMERATE_DEADLINE.as_secs()
-        )),
     }
 }
 

@@ -137,8 +137,8 @@ pub struct Outcome {
     pub batches: usize,
     /// Worker processes that died.
     pub restarts: usize,
-    /// Slices of unknown files the run never started (it was stopped), to enumerate.
-    pub unstarted: Option<CatchAll>,
+    /// Unknown files whose tests nobody collected because the run was stopped, to name.
+    pub unstarted: Vec<CatchAll>,
     /// Why tests did not run, for the "not run" message.
     pub not_run_reason: &'static str,
 }
@@ -533,7 +533,7 @@ pub fn execute(
         Some(Ending::RestartBudget) => "too many worker processes died",
         Some(Ending::Infrastructure(_) | Ending::Collection(_)) => "pytest could not start",
     };
-    let unstarted = scheduler.take_unstarted_slices();
+    let unstarted = scheduler.take_unnamed();
     for id in scheduler.drain_not_run() {
         if results.not_run(&id, why) {
             report_final(reporter, results, &id, None);
@@ -908,7 +908,7 @@ fn finish_batch(
         Some(StopReason::Everything) => {
             if collected.is_none() {
                 // Stopped while importing: its files' tests are still to be named.
-                scheduler.give_back_slices(&batch);
+                scheduler.give_back_unnamed(&batch);
             }
             let mut all = remaining;
             if let Some(running) = current {
@@ -1082,12 +1082,13 @@ pub fn enumerate_unstarted(
     config: &ExecConfig,
     scratch: &Scratch,
     unstarted: CatchAll,
+    index: usize,
     deadline: Duration,
 ) -> Option<Vec<String>> {
     let collection = collect_selection(
         config,
         scratch,
-        "unstarted",
+        &format!("unstarted-{index}"),
         Some(unstarted),
         None,
         Some(deadline),

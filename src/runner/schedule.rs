@@ -220,6 +220,8 @@ pub struct Scheduler {
     /// Slices of unknown files not yet dispatched, and the catch-all they ride on.
     slices: VecDeque<usize>,
     slice_template: Option<CatchAll>,
+    /// Catch-alls of stopped batches, to name their tests as not run.
+    unnamed: Vec<CatchAll>,
     constrained: VecDeque<Pending>,
     serial: Vec<(String, u32)>,
     urgent: VecDeque<Pending>,
@@ -303,6 +305,7 @@ impl Scheduler {
             catch_all,
             slices: VecDeque::new(),
             slice_template: None,
+            unnamed: Vec::new(),
             constrained: VecDeque::new(),
             serial: Vec::new(),
             urgent: VecDeque::new(),
@@ -454,32 +457,36 @@ impl Scheduler {
         ids
     }
 
-    /// Takes back the slices of a batch that was stopped before it said what it collected, so
-    /// that their tests can still be named (see [`Scheduler::take_unstarted_slices`]).
-    pub fn give_back_slices(&mut self, batch: &Batch) {
-        if let Some(Slices { take, .. }) = batch
-            .selection
-            .catch_all
-            .as_ref()
-            .and_then(|c| c.slices.as_ref())
-        {
-            self.slices.extend(take.iter().copied());
+    /// Takes back the catch-all of a batch that was stopped before it said what it collected,
+    /// so that the tests of its unknown files can still be named (see
+    /// [`Scheduler::take_unnamed`]).
+    pub fn give_back_unnamed(&mut self, batch: &Batch) {
+        let Some(catch_all) = &batch.selection.catch_all else {
+            return;
+        };
+        match &catch_all.slices {
+            Some(Slices { take, .. }) => self.slices.extend(take.iter().copied()),
+            None => self.unnamed.push(catch_all.clone()),
         }
     }
 
-    /// The catch-all of the slices not yet handed out, if any (see [`Scheduler::next`]).
-    pub fn take_unstarted_slices(&mut self) -> Option<CatchAll> {
-        if self.slices.is_empty() {
-            return None;
+    /// The catch-alls whose tests nobody collected: slices never handed out, the catch-all
+    /// for unknown files if it never ran, and those given back. For "not run" reporting.
+    pub fn take_unnamed(&mut self) -> Vec<CatchAll> {
+        let mut unnamed = std::mem::take(&mut self.unnamed);
+        unnamed.extend(self.catch_all.take());
+        if !self.slices.is_empty()
+            && let Some(mut catch_all) = self.slice_template.clone()
+        {
+            let mut take: Vec<usize> = self.slices.drain(..).collect();
+            take.sort_unstable();
+            catch_all.slices = Some(Slices {
+                of: self.options.slices,
+                take,
+            });
+            unnamed.push(catch_all);
         }
-        let mut take: Vec<usize> = self.slices.drain(..).collect();
-        take.sort_unstable();
-        let mut catch_all = self.slice_template.clone()?;
-        catch_all.slices = Some(Slices {
-            of: self.options.slices,
-            take,
-        });
-        Some(catch_all)
+        unnamed
     }
 
     /// The static mode's batch for `slot`: every file whose path hashes to it.
@@ -1089,6 +1096,32 @@ mod tests {
         assert_eq!(sizes[0], 8);
         assert!(sizes.windows(2).all(|w| w[0] >= w[1]), "{sizes:?}");
         assert!(scheduler.is_empty());
+    }
+
+    #[test]
+    fn a_stopped_run_names_every_catch_all_nobody_collected() {
+        let mut opts = options(2, DistMode::Load);
+        opts.slices = 8;
+        let mut scheduler = Scheduler::new(Vec::new(), opts);
+        let first = scheduler.next(0, &Running::default()).unwrap();
+        // The first batch was stopped while importing: its slices come back.
+        scheduler.give_back_unnamed(&first);
+        let unnamed = scheduler.take_unnamed();
+        assert_eq!(unnamed.len(), 1);
+        let slices = unnamed[0].slices.as_ref().unwrap();
+        assert_eq!(slices.take, (0..8).collect::<Vec<_>>());
+        assert!(scheduler.take_unnamed().is_empty());
+
+        let mut opts = options(2, DistMode::Load);
+        opts.catch_all = Some(CatchAll {
+            known: vec!["a.py".into()],
+            bucket: None,
+            slices: None,
+        });
+        let mut scheduler = Scheduler::new(vec![file("a.py", &[("t", 1.0)], true)], opts);
+        let unnamed = scheduler.take_unnamed();
+        assert_eq!(unnamed.len(), 1, "the catch-all never ran");
+        assert!(unnamed[0].slices.is_none());
     }
 
     #[test]
