@@ -5,8 +5,7 @@ set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
 venv="$root/target/bench-python"
-[[ -x "$venv/bin/python" ]] || python3 -m venv "$venv"
-"$venv/bin/python" -m pip install --quiet --disable-pip-version-check -r bench/requirements.txt
+scripts/venv.sh "$venv" bench/requirements.txt >/dev/null
 cargo build --release --quiet
 
 echo "== drift replay (issue 2)"

@@ -10,14 +10,7 @@ venvs=()
 for requirements in "$root"/tests/pytest-versions/*.txt; do
   version=$(basename "$requirements" .txt)
   venv="$root/target/pytest-versions/$version"
-  stamp="$venv/.requirements"
-  if [[ ! -x "$venv/bin/python" ]]; then
-    python3 -m venv "$venv" >&2
-  fi
-  if ! cmp -s "$requirements" "$stamp"; then
-    "$venv/bin/python" -m pip install --quiet --disable-pip-version-check -r "$requirements" >&2
-    cp "$requirements" "$stamp"
-  fi
+  "$root/scripts/venv.sh" "$venv" "$requirements" >/dev/null
   venvs+=("$venv")
 done
 (IFS=:; echo "${venvs[*]}")
