@@ -19,3 +19,6 @@ cargo bench --quiet --bench junit_read
 echo
 echo "== rxdist run -n 2 against pytest -n 2 and serial pytest (about 25 minutes)"
 "$venv/bin/python" bench/run_compare.py || true
+echo
+echo "== rxdist merge against junit-report-merger, junitparser and cobertura-merge (issue 4, about an hour)"
+"$venv/bin/python" bench/merge_compare.py || true
