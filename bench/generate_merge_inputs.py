@@ -74,7 +74,7 @@ SUREFIRE_FILES = 60  # the last 60 shards are Surefire-shaped, the first 140 pyt
 BIG_BYTES = 1 << 30
 BIG_COMPANION_TESTCASES = 500
 COBERTURA_SHARDS = 50
-COBERTURA_SOURCE_FILES = 2_400
+COBERTURA_SOURCE_FILES = 2_100
 
 HOSTS = ("fv-az512-331", "fv-az771-20", "fv-az1024-117", "fv-az335-905", "runner-7f3c", "runner-02ab",
          "ip-10-0-3-17", "ip-10-0-9-201")
@@ -482,6 +482,7 @@ def generate_big(dest: Path, scale: float) -> dict:
             out.write(block[:left])
             left -= len(block)
     fix_tail(path, tail)  # the last block was cut anywhere: end on a whole line
+    size = path.stat().st_size - len(head) - len(tail)
     files = [path.name]
     truth = {"testcases": 5, "failures": 1, "errors": 0, "skipped": 0, "retried": 0, "teardown_pairs": 0,
              "flaky_elements": 0, "wrong_counter_overstates_by": 0, "system_out_bytes": size}

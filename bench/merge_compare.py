@@ -17,8 +17,10 @@ target/bench-node and target/bench-python the first time, and again when a pin c
     junitparser       junitparser merge FILE... OUT
     cobertura-merge   cobertura-merge -o OUT shard00=FILE shard01=FILE ...
 
-Each run is one child process started from here; os.wait4 gives its user+system CPU time and
-its peak resident set (ru_maxrss; none of these tools starts children of its own). The page
+Each run is one process started under GNU time (/usr/bin/time), whose wait4 gives the tool's
+user+system CPU time and its peak resident set (ru_maxrss; none of these tools starts children
+of its own; a process forked straight from this script would inherit this script's resident
+size into its ru_maxrss). The page
 cache is warmed with every input before a scenario. rxdist runs 3 times and the anchors once
 by default (the table shows medians of wall and CPU time and the largest peak). An anchor that
 exceeds the timeout (10 minutes) or the memory cap (8 GiB resident, polled every 50 ms, so the
@@ -75,6 +77,10 @@ COBERTURA_WALL = 150.0
 BASE_MIB = 64
 BYTES_PER_TESTCASE = 64
 BYTES_PER_TABLE_ENTRY = 256
+GNU_TIME = "/usr/bin/time"
+# Variables rxdist reads (settings, CI detection, GitHub reporting): none may leak into the runs.
+ENV = {k: v for k, v in os.environ.items()
+       if not k.startswith(("RXDIST_", "GITHUB_", "RUNNER_")) and k not in ("CI", "GITLAB_CI", "BUILDKITE", "CIRCLECI")}
 
 
 @dataclass
@@ -155,7 +161,7 @@ def busy_seconds() -> float:
 
 
 class Guard:
-    """Kills the child's process group past the timeout or above the memory cap."""
+    """Kills the measured process group past the timeout or above the memory cap."""
 
     def __init__(self, pid: int, timeout: float, cap_bytes: int):
         self.pid, self.timeout, self.cap = pid, timeout, cap_bytes
@@ -164,26 +170,45 @@ class Guard:
         self.thread = threading.Thread(target=self.watch, daemon=True)
         self.thread.start()
 
+    def tool(self) -> int:
+        """The pid of GNU time's child (the tool), 0 before it exists."""
+        try:
+            with open(f"/proc/{self.pid}/task/{self.pid}/children") as handle:
+                children = handle.read().split()
+            return int(children[0]) if children else 0
+        except (OSError, ValueError):
+            return 0
+
+    def resident(self) -> int:
+        """Resident bytes of the tool, 0 before it exists."""
+        try:
+            with open(f"/proc/{self.tool()}/status") as handle:
+                for line in handle:
+                    if line.startswith("VmRSS:"):
+                        return int(line.split()[1]) * 1024
+        except (OSError, ValueError):
+            pass  # not started yet, or already gone
+        return 0
+
     def watch(self) -> None:
         start = time.perf_counter()
         while not self.done.wait(0.05):
             reason = ""
             if time.perf_counter() - start > self.timeout:
                 reason = f"timeout after {self.timeout:.0f} s"
-            else:
-                try:
-                    with open(f"/proc/{self.pid}/status") as handle:
-                        for line in handle:
-                            if line.startswith("VmRSS:") and int(line.split()[1]) * 1024 > self.cap:
-                                reason = f"killed above the {self.cap / 2**30:.0f} GiB memory cap"
-                except (OSError, ValueError):
-                    pass
+            elif self.resident() > self.cap:
+                reason = f"killed above the {self.cap / 2**30:.0f} GiB memory cap"
             if reason:
                 self.reason = reason
-                try:
-                    os.killpg(self.pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
+                # The tool alone, so that GNU time still reports its usage up to the kill; then
+                # whatever else is left in the group.
+                for kill, target in ((os.kill, self.tool()), (os.killpg, self.pid)):
+                    try:
+                        if target:
+                            kill(target, signal.SIGKILL)
+                    except ProcessLookupError:
+                        pass
+                    time.sleep(0.2)
                 return
 
     def stop(self) -> None:
@@ -193,7 +218,7 @@ class Guard:
 
 def why_failed(log: Path, code: int) -> str:
     text = log.read_text(errors="replace") if log.is_file() else ""
-    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    lines = [line.strip() for line in text.splitlines()[1:] if line.strip()]
     telling = [line for line in lines if re.search(r"FATAL|Error|error:|Killed|out of memory|MemoryError", line)
                and not line.startswith("at ")]
     detail = (telling[0] if telling else lines[-1] if lines else "no output")[:140]
@@ -203,22 +228,35 @@ def why_failed(log: Path, code: int) -> str:
 
 
 def measure(command: list[str], cwd: Path, log: Path, timeout: float, cap: int) -> Run:
+    """Runs one tool under GNU time, which forks it from a process of a few hundred KiB and
+    reports its wait4 usage: CPU time and ru_maxrss. (Forked straight from this script, the
+    child's ru_maxrss would start at this script's own resident size, which Linux carries over
+    the fork and the exec.)"""
+    usage_file = log.with_suffix(".usage")
     with open(log, "wb") as out:
         out.write(("$ " + " ".join(command[:6]) + (" ..." if len(command) > 6 else "") + "\n").encode())
         out.flush()
         busy, mine = busy_seconds(), sum(os.times()[:2])
         start = time.perf_counter()
-        process = subprocess.Popen(command, cwd=cwd, stdout=out, stderr=subprocess.STDOUT,
-                                   stdin=subprocess.DEVNULL, start_new_session=True)
+        process = subprocess.Popen([GNU_TIME, "-o", str(usage_file), "-f", "%U %S %M", *command], cwd=cwd, env=ENV,
+                                   stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
         guard = Guard(process.pid, timeout, cap)
-        _, status, usage = os.wait4(process.pid, 0)
+        process.wait()
         wall = time.perf_counter() - start
         guard.stop()
-        process.returncode = code = os.waitstatus_to_exitcode(status)
-        cpu = usage.ru_utime + usage.ru_stime
-        foreign = max(0.0, busy_seconds() - busy - cpu - (sum(os.times()[:2]) - mine))
+    report = usage_file.read_text().splitlines() if usage_file.is_file() else []
+    try:
+        user, system, peak_kib = report[-1].split()
+        cpu, peak = float(user) + float(system), int(peak_kib) * 1024
+    except (IndexError, ValueError):
+        cpu, peak = 0.0, 0
+    foreign = max(0.0, busy_seconds() - busy - cpu - (sum(os.times()[:2]) - mine))
+    code = process.returncode
+    killed = next((int(m.group(1)) for line in report if (m := re.match(r"Command terminated by signal (\d+)", line))), 0)
+    if killed:
+        code = -killed
     failure = guard.reason or (why_failed(log, code) if code != 0 else "")
-    return Run(wall, cpu, usage.ru_maxrss * 1024, foreign, code, failure)
+    return Run(wall, cpu, peak, foreign, code, failure)
 
 
 def warm(paths: list[Path]) -> None:
@@ -440,6 +478,9 @@ def main() -> int:
     parser.add_argument("--memory-cap-gib", type=int, default=8, help="resident size at which a run is killed")
     parser.add_argument("--keep-outputs", action="store_true", help="keep the merged reports under target/bench-merge/out")
     options = parser.parse_args()
+    if not Path(GNU_TIME).is_file():
+        sys.exit(f"{GNU_TIME} (GNU time) is missing: it measures each tool's CPU time and peak memory; "
+                 "install it (apt-get install time)")
 
     tools = {} if options.skip_anchors else install_anchors()
     rx_missing = rxdist_available(options.rxdist)
