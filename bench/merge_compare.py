@@ -200,20 +200,36 @@ class Guard:
                 reason = f"killed above the {self.cap / 2**30:.0f} GiB memory cap"
             if reason:
                 self.reason = reason
-                # The tool alone, so that GNU time still reports its usage up to the kill; then
-                # whatever else is left in the group.
-                for kill, target in ((os.kill, self.tool()), (os.killpg, self.pid)):
+                # The tool alone, so that GNU time still reports its usage up to the kill (a
+                # process of several GiB takes a while to die); the group only if time hangs.
+                tool = self.tool()
+                if tool:
                     try:
-                        if target:
-                            kill(target, signal.SIGKILL)
+                        os.kill(tool, signal.SIGKILL)
                     except ProcessLookupError:
                         pass
-                    time.sleep(0.2)
+                deadline = time.perf_counter() + 60
+                while alive(self.pid) and time.perf_counter() < deadline:
+                    time.sleep(0.1)
+                if alive(self.pid):
+                    try:
+                        os.killpg(self.pid, signal.SIGKILL)
+                    except ProcessLookupError:
+                        pass
                 return
 
     def stop(self) -> None:
         self.done.set()
         self.thread.join()
+
+
+def alive(pid: int) -> bool:
+    """Whether a process exists and has not exited (a zombie has)."""
+    try:
+        with open(f"/proc/{pid}/stat") as handle:
+            return handle.read().rsplit(")", 1)[1].split()[0] not in ("Z", "X")
+    except (OSError, IndexError):
+        return False
 
 
 def why_failed(log: Path, code: int) -> str:
@@ -407,7 +423,11 @@ def table(scenario: str, rows: list[Row], manifest: dict) -> bool:
             runs = len(row.runs) if row.runs[-1].wall else "-"
             wall = f"{row.runs[-1].wall:.1f}" if row.runs[-1].wall else "-"
             peak = f"{row.runs[-1].peak / MIB:,.0f}" if row.runs[-1].peak else "-"
-            print(f"| {row.tool} | {runs} | {wall} | - | - | - | {peak} | - | failed: {failure} |")
+            bound = ""
+            if failure.startswith("timeout") and rx is not None:
+                # Killed unfinished: its wall time is a lower bound, and so is the ratio.
+                bound = f"; rxdist > {row.runs[-1].wall / rx.wall:,.0f}x faster"
+            print(f"| {row.tool} | {runs} | {wall} | - | - | - | {peak} | - | failed: {failure}{bound} |")
             continue
         ratio = "-"
         if row.tool != "rxdist" and rx is not None:
