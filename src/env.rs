@@ -103,6 +103,10 @@ impl EnvVars {
     pub const CI: &'static str = "CI";
     /// GitHub Actions: set to `true` inside a workflow run.
     pub const GITHUB_ACTIONS: &'static str = "GITHUB_ACTIONS";
+    /// GitHub Actions: the file a step appends its Markdown job summary to.
+    pub const GITHUB_STEP_SUMMARY: &'static str = "GITHUB_STEP_SUMMARY";
+    /// GitHub Actions: the file a step appends its outputs to.
+    pub const GITHUB_OUTPUT: &'static str = "GITHUB_OUTPUT";
 
     /// Every variable [`Env::capture`] takes from the process environment.
     pub const ALL: &'static [&'static str] = &[
@@ -126,6 +130,8 @@ impl EnvVars {
         Self::TEST_TOTAL_SHARDS,
         Self::TEST_SHARD_STATUS_FILE,
         Self::GITHUB_ACTIONS,
+        Self::GITHUB_STEP_SUMMARY,
+        Self::GITHUB_OUTPUT,
         Self::CI,
     ];
 }

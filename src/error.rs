@@ -86,6 +86,12 @@ pub enum Error {
         /// Why there are none.
         reason: String,
     },
+    /// No file matched what `merge` was asked to read.
+    #[error("no report matched {patterns}")]
+    NoMatch {
+        /// The patterns, quoted.
+        patterns: String,
+    },
     /// None of the inputs could be read.
     #[error("none of the {count} inputs could be read")]
     NoReadableInput {
@@ -106,7 +112,7 @@ impl Error {
             | Error::NoReadableInput { .. } => exit_code::INPUT,
             Error::Collect(_) | Error::RunCollect { .. } => exit_code::COLLECTION,
             Error::Exec(_) => exit_code::INFRASTRUCTURE,
-            Error::NoTests { .. } => exit_code::NO_TESTS,
+            Error::NoTests { .. } | Error::NoMatch { .. } => exit_code::NO_TESTS,
         }
     }
 }

@@ -23,6 +23,7 @@ pub mod atomic;
 pub mod ci;
 pub mod cli;
 pub mod commands;
+pub mod coverage;
 pub mod env;
 pub mod error;
 pub mod exit_code;

@@ -40,10 +40,28 @@ pub enum Command {
     /// Run this shard's tests on local parallel workers and write one JUnit report.
     #[command(after_help = RUN_AFTER_HELP)]
     Run(RunArgs),
+    /// Merge the JUnit and coverage reports of all shards into one of each.
+    #[command(after_help = MERGE_AFTER_HELP)]
+    Merge(MergeArgs),
     /// Record runs into a timing history and inspect it.
     #[command(subcommand)]
     Timings(TimingsCommand),
 }
+
+const MERGE_AFTER_HELP: &str = "\
+Examples:
+  rxdist merge --junit 'shards/*/junit.xml' --coverage 'shards/*/coverage.xml' --out-dir merged
+  rxdist merge --junit shards/ --out-dir merged --history .rxdist/history.zst
+
+Inputs are files, directories (searched recursively for *.xml, and for coverage also *.lcov and
+*.info; each optionally .zst-compressed) or glob patterns, quoted so that rxdist expands them the
+same way on every shell. They are merged in natural path order (shard-2 before shard-10).
+JUnit goes to DIR/junit.xml; coverage to DIR/coverage.xml (Cobertura), DIR/coverage.lcov
+(LCOV) or DIR/jacoco.xml (JaCoCo XML), one file per format found. Every output is written
+through a temporary file and renamed, so a reader never sees half a report.
+
+Exit codes: 0 merged, 2 usage, 3 nothing readable, 4 some inputs broken or missing (the rest
+merged; --allow-broken makes this 0), 5 no input matched, 7 file I/O.";
 
 const RUN_AFTER_HELP: &str = "\
 Examples:
@@ -300,6 +318,61 @@ pub enum RunnerArg {
     Pytest,
     /// Any command: {tests}, @{testfile} and {junit} placeholders, one batch per process
     Template,
+}
+
+/// `rxdist merge`.
+#[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("inputs").required(true).multiple(true).args(["junit", "coverage"])))]
+pub struct MergeArgs {
+    /// JUnit XML reports: files, directories or quoted glob patterns (repeatable)
+    #[arg(long, value_name = "PATH_OR_GLOB", num_args = 1..)]
+    pub junit: Vec<String>,
+
+    /// Coverage reports (Cobertura, LCOV or `JaCoCo` XML): files, directories or quoted glob
+    /// patterns (repeatable)
+    #[arg(long, value_name = "PATH_OR_GLOB", num_args = 1..)]
+    pub coverage: Vec<String>,
+
+    /// Directory the merged reports are written to
+    #[arg(long, value_name = "DIR", env = "RXDIST_OUT_DIR")]
+    pub out_dir: Option<PathBuf>,
+
+    /// Timing history to record the merged run into (created if absent)
+    #[arg(long, value_name = "FILE", env = "RXDIST_HISTORY")]
+    pub history: Option<PathBuf>,
+
+    /// What to do with several results of one test (retries, re-run jobs) [default: collapse]
+    #[arg(long, value_name = "POLICY", env = "RXDIST_MERGE_RETRIES")]
+    pub retries: Option<RetryPolicyArg>,
+
+    /// Rewrite coverage paths starting with FROM to start with TO (repeatable), e.g.
+    /// --path-map /builds/app/=
+    #[arg(long, value_name = "FROM=TO")]
+    pub path_map: Vec<String>,
+
+    /// Exit 0 even when some inputs were broken or missing (they are still reported)
+    #[arg(long, env = "RXDIST_ALLOW_BROKEN")]
+    pub allow_broken: bool,
+
+    /// How test ids are formed when recording into --history [default: auto]
+    #[arg(long, value_name = "FRAMEWORK", env = "RXDIST_FRAMEWORK")]
+    pub framework: Option<FrameworkArg>,
+
+    /// Directory that relative test file paths are resolved against when recording [default: .]
+    #[arg(long, value_name = "DIR")]
+    pub rootdir: Option<PathBuf>,
+}
+
+/// What `rxdist merge` does with several results of one test.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RetryPolicyArg {
+    /// Keep every result as its own testcase
+    Keep,
+    /// One testcase: the final outcome, earlier failures as flakyFailure/rerunFailure
+    Collapse,
+    /// Only the last result
+    Last,
 }
 
 /// `rxdist timings ...`.

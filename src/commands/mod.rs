@@ -5,8 +5,10 @@
 
 mod diagnostics;
 mod entry;
+mod github;
 mod inputs;
 mod last_failed;
+mod merge;
 mod plan;
 mod render;
 mod run;

@@ -5,10 +5,12 @@
 //! or the environment themselves.
 
 mod file;
+mod merge;
 mod resolve;
 mod run;
 
 pub use file::{ConfigFile, FileError, GroupConfig};
+pub use merge::{MergeSettings, resolve_merge};
 pub use resolve::{
     KeepTogether, PlanSettings, RecordSettings, SettingsError, ShardSettings, ShowSettings,
     TestSource, Total, resolve_plan, resolve_record, resolve_shard, resolve_show,

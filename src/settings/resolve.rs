@@ -387,7 +387,7 @@ fn test_source(
     })
 }
 
-fn resolve_framework(arg: Option<FrameworkArg>) -> Option<Framework> {
+pub(super) fn resolve_framework(arg: Option<FrameworkArg>) -> Option<Framework> {
     match arg.unwrap_or(FrameworkArg::Auto) {
         FrameworkArg::Auto => None,
         FrameworkArg::Pytest => Some(Framework::Pytest),
