@@ -347,7 +347,12 @@ pub struct MergeArgs {
 
     /// Rewrite coverage paths starting with FROM to start with TO (repeatable), e.g.
     /// --path-map /builds/app/=
-    #[arg(long, value_name = "FROM=TO")]
+    #[arg(
+        long,
+        value_name = "FROM=TO",
+        env = "RXDIST_PATH_MAP",
+        value_delimiter = ','
+    )]
     pub path_map: Vec<String>,
 
     /// Exit 0 even when some inputs were broken or missing (they are still reported)
