@@ -31,7 +31,7 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 manifest=${RXDIST_INSTALL_MANIFEST:-$here/manifest.json}
 requested=${RXDIST_INSTALL_VERSION:-}
 requested=${requested#v}
-source_dir=${RXDIST_INSTALL_SOURCE:-$here/..}
+source_root=${RXDIST_INSTALL_SOURCE:-$here/..}
 
 say() { printf 'rxdist install: %s\n' "$*" >&2; }
 die() {
@@ -127,6 +127,7 @@ publish() {
   fi
 }
 
+
 build_from_source() {
   local version=$1
   shift
@@ -138,6 +139,13 @@ build_from_source() {
   cargo install --locked --force --root "$(native_path "$root")" "$@" >&2
   [[ -f $root/bin/$binary ]] || die "cargo install finished but $root/bin/$binary is missing"
   publish "$root/bin" "$binary"
+}
+
+# Builds the source checkout this script belongs to (or RXDIST_INSTALL_SOURCE).
+build_from_checkout() {
+  local checkout
+  checkout=$(cd "$source_root" 2>/dev/null && pwd) || die "no source checkout at $source_root"
+  build_from_source "$1" --path "$(native_path "$checkout")"
 }
 
 os=$(runner_os)
@@ -160,7 +168,7 @@ manifest_version=$(manifest_field version)
 [[ -n $manifest_version ]] || die "$manifest has no version"
 
 if [[ $requested == source ]]; then
-  build_from_source "$manifest_version" --path "$(native_path "$source_dir")"
+  build_from_checkout "$manifest_version"
   exit 0
 fi
 
@@ -177,13 +185,13 @@ fi
 
 if ! grep -q '^  "released": true,\{0,1\}$' "$manifest"; then
   say "no release of rxdist $manifest_version exists yet (the manifest holds placeholders): building it from source"
-  build_from_source "$manifest_version" --path "$(native_path "$source_dir")"
+  build_from_checkout "$manifest_version"
   exit 0
 fi
 
 if [[ -z $target || -z $(target_field "$target" asset) ]]; then
   say "no release asset of rxdist $manifest_version for $os $arch: building it from source"
-  build_from_source "$manifest_version" --path "$(native_path "$source_dir")"
+  build_from_checkout "$manifest_version"
   exit 0
 fi
 
