@@ -32,10 +32,13 @@ case ${RXA_REQUIRE_TIMINGS:-false} in
   false) ;;
   *) die "require-timings must be 'true' or 'false', not '$RXA_REQUIRE_TIMINGS'" ;;
 esac
-if GITHUB_TOKEN=$token "$rxdist" "${fetch[@]}"; then
-  :
+status=0
+if [[ -n $token ]]; then
+  GITHUB_TOKEN=$token "$rxdist" "${fetch[@]}" || status=$?
 else
-  status=$?
+  "$rxdist" "${fetch[@]}" || status=$?
+fi
+if [[ $status -ne 0 ]]; then
   if [[ ${RXA_REQUIRE_TIMINGS:-false} == true ]]; then
     die "no usable timings (rxdist timings fetch exited with $status) and require-timings is set"
   fi
@@ -61,7 +64,7 @@ else
 fi
 split_words "${RXA_ARGS:-}"
 plan+=(${WORDS[@]+"${WORDS[@]}"})
-matrix_file="$pinned/../matrix.json"
+matrix_file="$(dirname "$pinned")/matrix.json"
 "$rxdist" "${plan[@]}" --output "$(native_path "$matrix_file")"
 matrix=$(cat "$matrix_file")
 
