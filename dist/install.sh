@@ -155,6 +155,8 @@ arch_dir=$(printf '%s' "$arch" | tr '[:upper:]' '[:lower:]')
 binary=rxdist
 if [[ $os == Windows ]]; then binary=rxdist.exe; fi
 cache=${RUNNER_TOOL_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/rxdist-tool-cache}
+# Git Bash takes C:\ paths, but its own tools are surest with /c/ ones.
+if [[ $os == Windows ]] && command -v cygpath >/dev/null 2>&1; then cache=$(cygpath -u "$cache"); fi
 
 if [[ $requested == installed ]]; then
   found=$(command -v "$binary" || command -v rxdist || true)
