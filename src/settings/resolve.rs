@@ -276,7 +276,7 @@ pub fn resolve_show(args: &ShowArgs, file: &ConfigFile) -> Result<ShowSettings, 
     })
 }
 
-fn required_history(
+pub(super) fn required_history(
     flag: Option<&Path>,
     file: &ConfigFile,
 ) -> Result<PathBuf, SettingsError> {
