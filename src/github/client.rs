@@ -231,7 +231,9 @@ impl Client {
             if authorize {
                 let mut value =
                     http::HeaderValue::try_from(format!("Bearer {}", self.token.expose()))
-                        .map_err(|_| AttemptError::Final(GithubError::NoToken))?;
+                        .map_err(|error| {
+                            AttemptError::Final(GithubError::Client(Box::new(error)))
+                        })?;
                 value.set_sensitive(true);
                 request = request
                     .header(http::header::AUTHORIZATION, value)

@@ -17,6 +17,13 @@ pub enum GithubError {
         "no GitHub token: pass --token or set GITHUB_TOKEN or GH_TOKEN (downloading an artifact needs one)"
     )]
     NoToken,
+    /// `--repo` or `GITHUB_REPOSITORY` is not `OWNER/NAME` (a remote URL is never repeated in
+    /// a message: it may hold credentials).
+    #[error("{value:?} is not OWNER/NAME of a GitHub repository")]
+    InvalidRepo {
+        /// What was given.
+        value: String,
+    },
     /// `GITHUB_API_URL` is no http(s) URL.
     #[error("GITHUB_API_URL {url:?} is not an http(s) URL")]
     ApiUrl {

@@ -21,7 +21,7 @@ use std::time::Duration;
 pub use error::{GithubError, TransportError};
 pub use fetch::{BranchChoice, FetchRequest, Fetched, fetch_history};
 pub use payload::{Candidate, default_branch_from_event};
-pub use repo::{Repo, RepoError};
+pub use repo::Repo;
 pub use retry::{RetryPolicy, Transient};
 pub use token::Token;
 

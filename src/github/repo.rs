@@ -6,6 +6,8 @@
 
 use std::fmt;
 
+use super::GithubError;
+
 /// A repository on GitHub.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Repo {
@@ -13,18 +15,10 @@ pub struct Repo {
     name: String,
 }
 
-/// Why a repository could not be named.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{value:?} is not OWNER/NAME of a GitHub repository")]
-pub struct RepoError {
-    /// What was given (a remote URL is not repeated: it may hold credentials).
-    pub value: String,
-}
-
 impl Repo {
     /// Parses `OWNER/NAME`.
-    pub fn parse(text: &str) -> Result<Repo, RepoError> {
-        let invalid = || RepoError {
+    pub fn parse(text: &str) -> Result<Repo, GithubError> {
+        let invalid = || GithubError::InvalidRepo {
             value: text.to_owned(),
         };
         let (owner, name) = text.trim().split_once('/').ok_or_else(invalid)?;

@@ -2,7 +2,9 @@
 //!
 //! `Debug` shows `Token(<redacted>)` and there is no `Display`, so no error message, log line or
 //! `{:?}` of a settings struct can carry the secret by accident. The only way to the text is
-//! [`Token::expose`], called where the `Authorization` header is built.
+//! [`Token::expose`], called where the `Authorization` header is built. Nothing that rejects a
+//! token repeats it: parsing never fails (clap would print the value it rejected), and
+//! [`Token::is_usable`] is checked where the error can name the source instead.
 
 use std::fmt;
 
@@ -12,10 +14,20 @@ pub struct Token(String);
 
 impl Token {
     /// Wraps a token; surrounding whitespace (a trailing newline from a file or a secret) is
-    /// dropped. An empty token is no token.
-    pub fn new(text: &str) -> Option<Token> {
-        let trimmed = text.trim();
-        (!trimmed.is_empty()).then(|| Token(trimmed.to_owned()))
+    /// dropped.
+    pub fn new(text: &str) -> Token {
+        Token(text.trim().to_owned())
+    }
+
+    /// Whether there is a token at all.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// Whether it can travel in an HTTP header: visible ASCII only (no space, no control
+    /// character).
+    pub fn is_usable(&self) -> bool {
+        !self.0.is_empty() && self.0.bytes().all(|byte| byte.is_ascii_graphic())
     }
 
     /// The secret itself: only for building the `Authorization` header.
@@ -36,10 +48,18 @@ mod tests {
 
     #[test]
     fn debug_never_shows_the_secret() {
-        let token = Token::new(" ghs_s3cret\n").unwrap();
+        let token = Token::new(" ghs_s3cret\n");
         assert_eq!(token.expose(), "ghs_s3cret");
         let shown = format!("{token:?} {:?}", Some(token.clone()));
         assert!(!shown.contains("s3cret"), "{shown}");
-        assert!(Token::new("  \n").is_none());
+    }
+
+    #[test]
+    fn only_header_safe_tokens_are_usable() {
+        assert!(Token::new("ghp_ABC123-_.").is_usable());
+        assert!(Token::new("  \n").is_empty());
+        for bad in ["", "two words", "line\nbreak", "tab\tin", "ünïcode"] {
+            assert!(!Token::new(bad).is_usable(), "{bad:?}");
+        }
     }
 }

@@ -87,11 +87,7 @@ pub fn resolve_fetch(
         .clone()
         .or_else(|| file.timings_branch.clone())
         .filter(|branch| !branch.trim().is_empty());
-    let token = args.token.clone().or_else(|| {
-        [EnvVars::GITHUB_TOKEN, EnvVars::GH_TOKEN]
-            .into_iter()
-            .find_map(|name| env.get(name).and_then(Token::new))
-    });
+    let token = resolve_token(args.token.as_ref(), env)?;
     let max_bytes = args.max_bytes.unwrap_or(DEFAULT_MAX_BYTES);
     if max_bytes == 0 {
         return Err(SettingsError::Invalid {
@@ -121,6 +117,38 @@ pub fn resolve_fetch(
         retry,
         github_actions: env.get(EnvVars::GITHUB_ACTIONS) == Some("true"),
     })
+}
+
+/// The first token given: `--token`, `GITHUB_TOKEN`, `GH_TOKEN`. One that cannot travel in
+/// an HTTP header is an error naming where it came from, never what it is.
+fn resolve_token(flag: Option<&Token>, env: &Env) -> Result<Option<Token>, SettingsError> {
+    let candidates = [
+        ("--token", flag.cloned()),
+        (
+            EnvVars::GITHUB_TOKEN,
+            env.get(EnvVars::GITHUB_TOKEN).map(Token::new),
+        ),
+        (
+            EnvVars::GH_TOKEN,
+            env.get(EnvVars::GH_TOKEN).map(Token::new),
+        ),
+    ];
+    let Some((source, token)) = candidates.into_iter().find_map(|(source, token)| {
+        token
+            .filter(|token| !token.is_empty())
+            .map(|token| (source, token))
+    }) else {
+        return Ok(None);
+    };
+    if !token.is_usable() {
+        return Err(SettingsError::Invalid {
+            flag: source,
+            value: "<redacted>".into(),
+            reason: "a token holds visible ASCII characters only (no spaces, no line breaks)"
+                .into(),
+        });
+    }
+    Ok(Some(token))
 }
 
 fn parse_repo(flag: &'static str, text: &str) -> Result<Repo, SettingsError> {
@@ -172,7 +200,7 @@ mod tests {
         )
         .unwrap();
         assert_eq!(settings.repo, Some(Repo::parse("env/repo").unwrap()));
-        assert_eq!(settings.token, Token::new("ghs_env"));
+        assert_eq!(settings.token, Some(Token::new("ghs_env")));
         assert_eq!(settings.artifact, "from-file");
         assert_eq!(settings.branch.as_deref(), Some("develop"));
         assert_eq!(settings.member, "t.zst");
@@ -205,7 +233,7 @@ mod tests {
         )
         .unwrap();
         assert_eq!(settings.repo, Some(Repo::parse("flag/repo").unwrap()));
-        assert_eq!(settings.token, Token::new("ghp_flag"));
+        assert_eq!(settings.token, Some(Token::new("ghp_flag")));
         assert_eq!(
             (settings.artifact.as_str(), settings.branch.as_deref()),
             ("a", Some("b"))
@@ -227,7 +255,7 @@ mod tests {
         )
         .unwrap();
         assert_eq!(settings.repo, None);
-        assert_eq!(settings.token, Token::new("gho_x"));
+        assert_eq!(settings.token, Some(Token::new("gho_x")));
         assert_eq!(settings.artifact, DEFAULT_ARTIFACT);
         assert_eq!(settings.api_url, DEFAULT_API_URL);
         assert_eq!(settings.retry, RetryPolicy::default());
@@ -247,6 +275,20 @@ mod tests {
         )
         .unwrap_err();
         assert!(error.to_string().contains("--repo"), "{error}");
+        let bad: Env = [(EnvVars::GITHUB_TOKEN, "ghs_a b\nc".to_owned())]
+            .into_iter()
+            .collect();
+        let error = fetch(
+            &["rxdist", "timings", "fetch", "--history", "h.zst"],
+            &ConfigFile::default(),
+            &bad,
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            error.contains("GITHUB_TOKEN") && !error.contains("ghs_a"),
+            "{error}"
+        );
         let error = fetch(
             &["rxdist", "timings", "fetch"],
             &ConfigFile::default(),
