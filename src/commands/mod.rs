@@ -5,6 +5,7 @@
 
 mod diagnostics;
 mod entry;
+mod fetch;
 mod inputs;
 mod last_failed;
 mod plan;

@@ -63,6 +63,12 @@ pub struct ConfigFile {
     pub runner: Option<RunnerArg>,
     /// `rxdist run --cov-out`
     pub cov_out: Option<PathBuf>,
+    /// `rxdist timings fetch --artifact`
+    pub artifact: Option<String>,
+    /// `rxdist timings fetch --branch`
+    pub timings_branch: Option<String>,
+    /// `rxdist timings fetch --require-timings`
+    pub require_timings: Option<bool>,
     /// Concurrency groups of `rxdist run` (only in the file: a list of records).
     #[serde(default)]
     pub groups: Vec<GroupConfig>,

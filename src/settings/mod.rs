@@ -4,10 +4,14 @@
 //! Commands receive these plain structs and never look at clap types, the configuration file
 //! or the environment themselves.
 
+mod fetch;
 mod file;
 mod resolve;
 mod run;
 
+pub use fetch::{
+    DEFAULT_API_URL, DEFAULT_ARTIFACT, DEFAULT_MAX_BYTES, FetchSettings, resolve_fetch,
+};
 pub use file::{ConfigFile, FileError, GroupConfig};
 pub use resolve::{
     KeepTogether, PlanSettings, RecordSettings, SettingsError, ShardSettings, ShowSettings,
