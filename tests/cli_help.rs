@@ -28,6 +28,7 @@ fn help_texts() {
     insta::assert_snapshot!("timings", help(&["timings"]));
     insta::assert_snapshot!("timings_record", help(&["timings", "record"]));
     insta::assert_snapshot!("timings_show", help(&["timings", "show"]));
+    insta::assert_snapshot!("timings_fetch", help(&["timings", "fetch"]));
 }
 
 #[test]

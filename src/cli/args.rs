@@ -4,6 +4,8 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use crate::github::Token;
+
 const AFTER_HELP: &str = "\
 Settings come from, in order of precedence: command-line flags, RXDIST_* environment variables,
 the CI system's own parallelism variables (shard index and total only), the configuration file
@@ -12,7 +14,7 @@ the CI system's own parallelism variables (shard index and total only), the conf
 Exit codes: 0 success, 1 test failures (run), 2 usage, 3 unreadable input, 4 some inputs broken
 (the rest used), 5 no tests, 6 collection failed, 7 file I/O, 8 target duration unreachable,
 9 the test command could not start or workers kept dying (run), 10 global timeout (run),
-130 SIGINT, 143 SIGTERM.";
+11 no usable timings with --require-timings (timings fetch), 130 SIGINT, 143 SIGTERM.";
 
 /// Duration-balanced test sharding for CI.
 #[derive(Debug, Parser)]
@@ -387,6 +389,8 @@ pub enum TimingsCommand {
     Record(RecordArgs),
     /// Summarise a timing history.
     Show(ShowArgs),
+    /// Download the newest timing history a workflow run uploaded as a GitHub artifact.
+    Fetch(FetchArgs),
 }
 
 /// `rxdist timings record`.
@@ -438,6 +442,84 @@ pub struct ShowArgs {
     /// Output format
     #[arg(long, value_name = "FORMAT", default_value = "text")]
     pub format: ShowFormat,
+}
+
+/// `rxdist timings fetch`.
+#[derive(Debug, Args)]
+#[command(after_help = "\
+Looks for the newest artifact of that name that has not expired, was uploaded by a workflow run
+on the branch, and not by a run on a fork; downloads it (at most --max-bytes), checks GitHub's
+sha256 digest of it, and installs the one file at its root, which must have the same file name
+as --history and be a timing history, into --history (atomically).
+
+GitHub is GITHUB_API_URL (default https://api.github.com). The token needs `actions: read`.
+Rate limits, 5xx answers and network errors are retried with backoff, for a minute at most.
+
+When no usable timings are found, a warning is printed (a ::warning:: annotation inside GitHub
+Actions), --history is left as it was, and the exit code is 0: planning goes on without history.
+
+Exit codes: 0 installed, or no usable timings (a warning), 2 usage, 7 file I/O,
+11 no usable timings with --require-timings.")]
+pub struct FetchArgs {
+    /// Where the history is installed; its file name is the file looked for in the artifact
+    #[arg(long, value_name = "FILE", env = "RXDIST_HISTORY")]
+    pub history: Option<PathBuf>,
+
+    /// The repository.
+    #[arg(
+        long,
+        value_name = "OWNER/NAME",
+        help = "The repository, as OWNER/NAME [default: GITHUB_REPOSITORY, else the git remote origin]"
+    )]
+    pub repo: Option<String>,
+
+    /// Name of the artifact holding the history [default: rxdist-timings]
+    #[arg(long, value_name = "NAME", env = "RXDIST_ARTIFACT")]
+    pub artifact: Option<String>,
+
+    /// Use timings uploaded on this branch [default: the repository's default branch]
+    #[arg(long, value_name = "BRANCH", env = "RXDIST_TIMINGS_BRANCH")]
+    pub branch: Option<String>,
+
+    /// The GitHub token (redacted in `Debug`).
+    #[arg(
+        long,
+        value_name = "TOKEN",
+        value_parser = parse_token,
+        help = "GitHub token [default: GITHUB_TOKEN, else GH_TOKEN; prefer those: arguments are visible to other processes]"
+    )]
+    pub token: Option<Token>,
+
+    /// Fail (exit code 11) instead of warning when no usable timings are found
+    #[arg(
+        long,
+        env = "RXDIST_REQUIRE_TIMINGS",
+        value_parser = clap::builder::BoolishValueParser::new()
+    )]
+    pub require_timings: bool,
+
+    /// Largest artifact zip, and largest history file inside it, in bytes [default: 268435456]
+    #[arg(long, value_name = "BYTES", env = "RXDIST_MAX_BYTES")]
+    pub max_bytes: Option<u64>,
+
+    /// Milliseconds one second of retry waiting lasts (tests shorten the waits)
+    #[arg(
+        long,
+        value_name = "MS",
+        env = "RXDIST_FETCH_WAIT_UNIT_MS",
+        hide = true
+    )]
+    pub wait_unit_ms: Option<u64>,
+}
+
+/// Never fails: clap would print a rejected value, and this one is a secret. The settings
+/// check it.
+#[expect(
+    clippy::unnecessary_wraps,
+    reason = "clap's value parsers return a Result"
+)]
+fn parse_token(text: &str) -> Result<Token, std::convert::Infallible> {
+    Ok(Token::new(text))
 }
 
 /// A test runner whose collection rxdist can run.

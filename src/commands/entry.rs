@@ -72,6 +72,10 @@ fn run(cli: &Cli, env: &Env) -> Result<Completion, Error> {
             let settings = settings::resolve_show(args, &file)?;
             super::timings::show(&settings, args.top, args.format)
         }
+        Command::Timings(TimingsCommand::Fetch(args)) => {
+            let settings = settings::resolve_fetch(args, &file, env)?;
+            super::fetch::fetch(&settings, &cwd)
+        }
     }
 }
 

@@ -6,6 +6,7 @@
 mod diagnostics;
 mod entry;
 mod github;
+mod fetch;
 mod inputs;
 mod last_failed;
 mod merge;

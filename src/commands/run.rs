@@ -231,12 +231,12 @@ fn write_outputs(
         outcome.batches
     ));
 
-    if let Some(previous) = last_failed {
-        if let Err(error) = last_failed::write(cwd, &last_failed::updated(previous, results)) {
-            diagnostics::warning(format_args!(
-                "cannot update .pytest_cache for --lf: {error}"
-            ));
-        }
+    if let Some(previous) = last_failed
+        && let Err(error) = last_failed::write(cwd, &last_failed::updated(previous, results))
+    {
+        diagnostics::warning(format_args!(
+            "cannot update .pytest_cache for --lf: {error}"
+        ));
     }
 
     if let Some((out, data_dir)) = coverage {

@@ -137,12 +137,12 @@ pub(super) fn read_with_stats<R: BufRead>(
                 false
             }
             Event::Decl(decl) => {
-                if let Some(Ok(encoding)) = decl.encoding() {
-                    if is_wide_encoding(&encoding) {
-                        return Err(JunitError::Utf16 {
-                            evidence: "the XML declaration says so",
-                        });
-                    }
+                if let Some(Ok(encoding)) = decl.encoding()
+                    && is_wide_encoding(&encoding)
+                {
+                    return Err(JunitError::Utf16 {
+                        evidence: "the XML declaration says so",
+                    });
                 }
                 false
             }

@@ -72,6 +72,12 @@ pub struct ConfigFile {
     pub path_map: Vec<String>,
     /// `rxdist merge --allow-broken`
     pub allow_broken: Option<bool>,
+    /// `rxdist timings fetch --artifact`
+    pub artifact: Option<String>,
+    /// `rxdist timings fetch --branch`
+    pub timings_branch: Option<String>,
+    /// `rxdist timings fetch --require-timings`
+    pub require_timings: Option<bool>,
     /// Concurrency groups of `rxdist run` (only in the file: a list of records).
     #[serde(default)]
     pub groups: Vec<GroupConfig>,
