@@ -90,11 +90,21 @@ impl Branch {
             total,
             missing,
         } = observed;
-        let exact = missing.is_some() || covered >= total;
+        // Exact: the input said which branches it missed (and its count agrees), or it took
+        // every branch. A count above what the list implies is a merged report's inexact
+        // evidence, kept as such.
+        let exact = match &missing {
+            Some(missing) => covered <= total.saturating_sub(missing.len() as u32),
+            None => covered >= total,
+        };
         Branch {
             total,
             best: covered.min(total),
-            missing: exact.then(|| missing.unwrap_or_default()),
+            missing: if exact {
+                Some(missing.unwrap_or_default())
+            } else {
+                missing
+            },
             inexact: !exact,
             observations: 1,
         }
@@ -112,17 +122,16 @@ impl Branch {
         self.observations = self.observations.saturating_add(other.observations);
     }
 
-    /// Covered branches: exact when every input said what it missed, else the best evidence.
+    /// Covered branches: the branches some exact input covered (all but the ones every exact
+    /// input missed), or the most any inexact input covered if that is more. With exact inputs
+    /// only, this is exactly the union; the same formula on re-read output keeps the merge
+    /// associative.
     fn covered(&self) -> u32 {
         let exact = self
             .missing
             .as_ref()
-            .map(|missing| self.total.saturating_sub(missing.len() as u32));
-        match (exact, self.inexact) {
-            (Some(exact), false) => exact,
-            (Some(exact), true) => exact.max(self.best),
-            (None, _) => self.best,
-        }
+            .map_or(0, |missing| self.total.saturating_sub(missing.len() as u32));
+        exact.max(self.best).min(self.total)
     }
 
     /// Whether the count is the best evidence of several inputs rather than exact.
@@ -241,13 +250,13 @@ impl Table for CoberturaTable {
         writeln!(
             out,
             " timestamp=\"{}\" lines-valid=\"{}\" lines-covered=\"{}\" line-rate=\"{}\" \
-             branches-covered=\"{}\" branches-valid=\"{}\" branch-rate=\"{}\" complexity=\"{}\">",
+             branches-valid=\"{}\" branches-covered=\"{}\" branch-rate=\"{}\" complexity=\"{}\">",
             self.timestamp.unwrap_or(0),
             total.lines.valid,
             total.lines.covered,
             rate(total.lines.covered, total.lines.valid),
-            total.branches.covered,
             total.branches.valid,
+            total.branches.covered,
             branch_rate(total),
             attr(self.complexity.as_deref().unwrap_or("0")),
         )?;
@@ -413,7 +422,10 @@ fn write_lines(out: &mut dyn Write, lines: &BTreeMap<u32, Line>, indent: &str) -
                 " branch=\"true\" condition-coverage=\"{percent}% ({covered}/{})\"",
                 branch.total
             )?;
-            if let (false, Some(missing)) = (branch.inexact, &branch.missing) {
+            // Written whenever some input said what it missed, also beside inexact evidence
+            // (then the count may be higher than the list implies): the list is what lets a
+            // later merge stay exact.
+            if let Some(missing) = &branch.missing {
                 if !missing.is_empty() {
                     let joined: Vec<&str> = missing.iter().map(AsRef::as_ref).collect();
                     write!(out, " missing-branches=\"{}\"", attr(&joined.join(",")))?;
@@ -475,9 +487,9 @@ struct MethodSeen {
 }
 
 /// The visitor that reads one input into the table.
-struct InputReader<'t, 'm> {
+struct InputReader<'t> {
     table: &'t mut CoberturaTable,
-    normaliser: Normaliser<'m>,
+    normaliser: Normaliser,
     max_text: usize,
     /// Distinct files taken from this input.
     files: HashSet<String>,
@@ -491,7 +503,7 @@ struct InputReader<'t, 'm> {
     measured_branches: bool,
 }
 
-impl Visitor for InputReader<'_, '_> {
+impl Visitor for InputReader<'_> {
     fn start(&mut self, element: &Element<'_>) -> Result<(), CoverageError> {
         match element.name() {
             "coverage" => self.read_root(element),
@@ -618,7 +630,7 @@ impl Visitor for InputReader<'_, '_> {
     }
 }
 
-impl InputReader<'_, '_> {
+impl InputReader<'_> {
     fn read_root(&mut self, element: &Element<'_>) -> Result<(), CoverageError> {
         let table = &mut *self.table;
         let mut measured = false;

@@ -72,21 +72,50 @@ impl Checksum {
     }
 }
 
-/// A block or branch label of `BRDA`: numbers order as numbers, anything else (lcov 2's
-/// exception marker, expression text) after them by text.
+/// A block or branch label of `BRDA`: compared naturally, runs of digits as numbers, so
+/// `2` < `10` and `jump to line 9` < `jump to line 12` (coverage.py's labels); equal-valued
+/// spellings (`01`, `1`) fall back to the text.
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct Label(Box<str>);
 
 impl Ord for Label {
     fn cmp(&self, other: &Self) -> std::cmp::Ordering {
-        let key = |label: &Label| label.0.parse::<u64>().ok();
-        match (key(self), key(other)) {
-            (Some(a), Some(b)) => a.cmp(&b),
-            (Some(_), None) => std::cmp::Ordering::Less,
-            (None, Some(_)) => std::cmp::Ordering::Greater,
-            (None, None) => std::cmp::Ordering::Equal,
+        natural(&self.0, &other.0).then_with(|| self.0.cmp(&other.0))
+    }
+}
+
+/// Compares two texts chunk by chunk: digit runs by value, other runs by text.
+fn natural(left: &str, right: &str) -> std::cmp::Ordering {
+    use std::cmp::Ordering;
+    let digits = |text: &[u8]| text.iter().take_while(|c| c.is_ascii_digit()).count();
+    let value = |run: &[u8]| {
+        let zeros = run.iter().take_while(|&&c| c == b'0').count();
+        run[zeros..].to_vec()
+    };
+    let (mut left, mut right) = (left.as_bytes(), right.as_bytes());
+    loop {
+        match (left.first(), right.first()) {
+            (None, None) => return Ordering::Equal,
+            (None, Some(_)) => return Ordering::Less,
+            (Some(_), None) => return Ordering::Greater,
+            (Some(one), Some(other)) if one.is_ascii_digit() && other.is_ascii_digit() => {
+                let (left_run, right_run) = (digits(left), digits(right));
+                let (one, other) = (value(&left[..left_run]), value(&right[..right_run]));
+                let order = one.len().cmp(&other.len()).then_with(|| one.cmp(&other));
+                if order != Ordering::Equal {
+                    return order;
+                }
+                left = &left[left_run..];
+                right = &right[right_run..];
+            }
+            (Some(one), Some(other)) => {
+                if one != other {
+                    return one.cmp(other);
+                }
+                left = &left[1..];
+                right = &right[1..];
+            }
         }
-        .then_with(|| self.0.cmp(&other.0))
     }
 }
 
@@ -317,13 +346,13 @@ struct RecordSeen {
     function_lines: HashMap<String, (u32, Option<u32>)>,
 }
 
-struct InputReader<'m, R> {
+struct InputReader<R> {
     lines: LineReader<R>,
-    normaliser: Normaliser<'m>,
+    normaliser: Normaliser,
     seen: std::collections::HashSet<String>,
 }
 
-impl<R: BufRead> InputReader<'_, R> {
+impl<R: BufRead> InputReader<R> {
     fn read(&mut self, table: &mut LcovTable) -> Result<(), CoverageError> {
         let mut test_name = String::new();
         let mut current: Option<RecordSeen> = None;

@@ -95,17 +95,26 @@ pub const CI_ROOTS: &[&str] = &[
 
 /// Normalises the paths of one input.
 #[derive(Debug)]
-pub(super) struct Normaliser<'m> {
-    maps: &'m [PathMap],
+pub(super) struct Normaliser {
+    /// The maps with FROM and TO cleaned like paths (callers may build them without
+    /// [`PathMap::from_str`]).
+    maps: Vec<PathMap>,
     /// The input's source directories, cleaned, longest first.
     sources: Vec<String>,
 }
 
-impl<'m> Normaliser<'m> {
-    /// A normaliser for an input without source directories (LCOV, JaCoCo).
-    pub(super) fn new(maps: &'m [PathMap]) -> Self {
+impl Normaliser {
+    /// A normaliser for one input; [`Normaliser::add_source`] adds its source directories.
+    pub(super) fn new(maps: &[PathMap]) -> Self {
         Normaliser {
-            maps,
+            maps: maps
+                .iter()
+                .map(|map| PathMap {
+                    from: clean(&map.from),
+                    to: clean(&map.to),
+                })
+                .filter(|map| !map.from.is_empty())
+                .collect(),
             sources: Vec::new(),
         }
     }
@@ -143,7 +152,7 @@ impl<'m> Normaliser<'m> {
     /// itself becomes `.`), then mapped.
     pub(super) fn source(&self, raw: &str) -> String {
         let path = clean(raw);
-        let path = if ci_root_len(&path) == Some(path.len()) {
+        let path = if path.is_empty() || ci_root_len(&path) == Some(path.len()) {
             ".".to_owned()
         } else {
             strip_ci_root(&path).map_or(path.clone(), str::to_owned)
@@ -284,10 +293,15 @@ mod tests {
 
     #[test]
     fn path_maps_rewrite_whole_segments() {
-        let maps: Vec<PathMap> = ["/tmp/b/proj=/tmp/a/proj", "build/src/=src", "lib=", "x=y/"]
+        let mut maps: Vec<PathMap> = ["/tmp/b/proj=/tmp/a/proj", "build/src/=src", "lib=", "x=y/"]
             .iter()
             .map(|map| map.parse().unwrap())
             .collect();
+        // Built directly, not parsed: cleaned all the same.
+        maps.push(PathMap {
+            from: r"C:\build\".to_owned(),
+            to: String::new(),
+        });
         let normaliser = Normaliser::new(&maps);
         assert_eq!(normaliser.file("/tmp/b/proj/m.py"), "/tmp/a/proj/m.py");
         assert_eq!(
@@ -299,6 +313,7 @@ mod tests {
         assert_eq!(normaliser.file("library/m.rb"), "library/m.rb");
         assert_eq!(normaliser.file("x/m"), "y/m");
         assert_eq!(normaliser.file("x"), "y");
+        assert_eq!(normaliser.file(r"C:\build\src\m.cs"), "src/m.cs");
     }
 
     #[test]

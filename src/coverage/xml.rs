@@ -494,7 +494,7 @@ mod tests {
         fn start(&mut self, element: &Element<'_>) -> Result<(), CoverageError> {
             let mut line = format!("<{}", element.name());
             element.attributes(|key, value| {
-                line.push_str(&format!(" {key}={value}"));
+                line = format!("{line} {key}={value}");
                 Ok(())
             })?;
             self.0.push(line);
