@@ -61,6 +61,46 @@ fn run_python(python: &Path, dir: &Path, args: &[&str]) {
     );
 }
 
+/// Runs one shard's test files under branch coverage in `checkout`; returns its Cobertura
+/// report.
+fn run_shard(
+    python: &Path,
+    checkout: &Path,
+    files: &[String],
+    shard: usize,
+    data: &Path,
+    rc: &Path,
+    work: &Path,
+) -> PathBuf {
+    let data_file = data.join(format!(".coverage.shard{shard}"));
+    let data_arg = format!("--data-file={}", data_file.display());
+    let rc_arg = format!("--rcfile={}", rc.display());
+    let mut args = vec![
+        "-m",
+        "coverage",
+        "run",
+        &rc_arg,
+        &data_arg,
+        "-m",
+        "pytest",
+        "-q",
+        "-p",
+        "no:cacheprovider",
+    ];
+    args.extend(files.iter().map(String::as_str));
+    run_python(python, checkout, &args);
+    let report = work.join(format!("shard{shard}.xml"));
+    let out = report.display().to_string();
+    run_python(
+        python,
+        checkout,
+        &[
+            "-m", "coverage", "xml", "-q", &rc_arg, &data_arg, "-o", &out,
+        ],
+    );
+    report
+}
+
 #[test]
 fn merged_shards_equal_coverage_combine() {
     let python = script_output("python-env.sh");
@@ -91,42 +131,29 @@ fn merged_shards_equal_coverage_combine() {
     std::fs::create_dir_all(&data).unwrap();
     let shard_rc = work.join("shard.rc");
     std::fs::write(&shard_rc, "[run]\nbranch = True\nsource = boltons\n").unwrap();
-    let mut reports = Vec::new();
-    for (index, checkout) in checkouts.iter().enumerate() {
-        let files: Vec<String> = test_files
+    // The shards run side by side, like CI jobs.
+    let reports: Vec<PathBuf> = std::thread::scope(|scope| {
+        let running: Vec<_> = checkouts
             .iter()
-            .skip(index)
-            .step_by(checkouts.len())
-            .map(|name| format!("tests/{name}"))
+            .enumerate()
+            .map(|(index, checkout)| {
+                let files: Vec<String> = test_files
+                    .iter()
+                    .skip(index)
+                    .step_by(checkouts.len())
+                    .map(|name| format!("tests/{name}"))
+                    .collect();
+                let (python, data, shard_rc, work) = (&python, &data, &shard_rc, &work);
+                scope.spawn(move || {
+                    run_shard(python, checkout, &files, index + 1, data, shard_rc, work)
+                })
+            })
             .collect();
-        let data_file = data.join(format!(".coverage.shard{}", index + 1));
-        let data_arg = format!("--data-file={}", data_file.display());
-        let rc_arg = format!("--rcfile={}", shard_rc.display());
-        let mut args = vec![
-            "-m",
-            "coverage",
-            "run",
-            &rc_arg,
-            &data_arg,
-            "-m",
-            "pytest",
-            "-q",
-            "-p",
-            "no:cacheprovider",
-        ];
-        args.extend(files.iter().map(String::as_str));
-        run_python(&python, checkout, &args);
-        let report = work.join(format!("shard{}.xml", index + 1));
-        let out = report.display().to_string();
-        run_python(
-            &python,
-            checkout,
-            &[
-                "-m", "coverage", "xml", "-q", &rc_arg, &data_arg, "-o", &out,
-            ],
-        );
-        reports.push(report);
-    }
+        running
+            .into_iter()
+            .map(|shard| shard.join().unwrap())
+            .collect()
+    });
 
     // The oracle: coverage.py's own combination, all checkouts mapped onto the first.
     let mut combine_rc =
@@ -171,8 +198,7 @@ fn merged_shards_equal_coverage_combine() {
     let output = rxdist()
         .args(["merge", "--coverage"])
         .args(&reports)
-        .arg("--out-dir")
-        .arg(&out_dir)
+        .args([Path::new("--out-dir"), &out_dir])
         .run()
         .success();
     assert!(output.stdout.contains("Cobertura"), "{}", output.stdout);
@@ -186,13 +212,14 @@ fn merged_shards_equal_coverage_combine() {
     let combined = parse_cobertura(&std::fs::read_to_string(&oracle).unwrap());
     assert_same_coverage(&merged, &combined);
     assert_eq!(covered_lines(&merged), covered_lines(&combined));
-    assert!(
-        combined
-            .packages
-            .values()
-            .map(|p| p.classes.len())
-            .sum::<usize>()
-            >= 25
+    let classes: usize = combined.packages.values().map(|p| p.classes.len()).sum();
+    assert!(classes >= 25, "{classes} files");
+    eprintln!(
+        "oracle: {classes} files, lines {}/{}, branches {}/{}, equal to coverage combine",
+        combined.root["lines-covered"],
+        combined.root["lines-valid"],
+        combined.root["branches-covered"],
+        combined.root["branches-valid"]
     );
 
     // Not a trivial agreement: every shard alone covers less than the combination, and each
