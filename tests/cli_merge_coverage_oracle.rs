@@ -101,6 +101,51 @@ fn run_shard(
     report
 }
 
+/// The oracle: coverage.py's own combination of the shards' data files in `data`, every
+/// checkout mapped onto the first by a `[paths]` section; returns `coverage xml`'s report.
+fn combine(python: &Path, checkouts: &[PathBuf], data: &Path, work: &Path) -> PathBuf {
+    let mut combine_rc =
+        String::from("[run]\nbranch = True\nsource = boltons\n[paths]\nboltons =\n");
+    for checkout in checkouts {
+        combine_rc.push_str("    ");
+        combine_rc.push_str(&checkout.join("boltons").display().to_string());
+        combine_rc.push('\n');
+    }
+    let combine_rc_path = work.join("combine.rc");
+    std::fs::write(&combine_rc_path, combine_rc).unwrap();
+    let rc_arg = format!("--rcfile={}", combine_rc_path.display());
+    let combined_data = format!("--data-file={}", data.join(".coverage").display());
+    run_python(
+        python,
+        &checkouts[0],
+        &[
+            "-m",
+            "coverage",
+            "combine",
+            "-q",
+            "--keep",
+            &rc_arg,
+            &combined_data,
+        ],
+    );
+    let oracle = work.join("combined.xml");
+    run_python(
+        python,
+        &checkouts[0],
+        &[
+            "-m",
+            "coverage",
+            "xml",
+            "-q",
+            &rc_arg,
+            &combined_data,
+            "-o",
+            &oracle.display().to_string(),
+        ],
+    );
+    oracle
+}
+
 #[test]
 fn merged_shards_equal_coverage_combine() {
     let python = script_output("python-env.sh");
@@ -155,44 +200,7 @@ fn merged_shards_equal_coverage_combine() {
             .collect()
     });
 
-    // The oracle: coverage.py's own combination, all checkouts mapped onto the first.
-    let mut combine_rc =
-        String::from("[run]\nbranch = True\nsource = boltons\n[paths]\nboltons =\n");
-    for checkout in &checkouts {
-        combine_rc.push_str(&format!("    {}\n", checkout.join("boltons").display()));
-    }
-    let combine_rc_path = work.join("combine.rc");
-    std::fs::write(&combine_rc_path, combine_rc).unwrap();
-    let rc_arg = format!("--rcfile={}", combine_rc_path.display());
-    let combined_data = format!("--data-file={}", data.join(".coverage").display());
-    run_python(
-        &python,
-        &checkouts[0],
-        &[
-            "-m",
-            "coverage",
-            "combine",
-            "-q",
-            "--keep",
-            &rc_arg,
-            &combined_data,
-        ],
-    );
-    let oracle = work.join("combined.xml");
-    run_python(
-        &python,
-        &checkouts[0],
-        &[
-            "-m",
-            "coverage",
-            "xml",
-            "-q",
-            &rc_arg,
-            &combined_data,
-            "-o",
-            &oracle.display().to_string(),
-        ],
-    );
+    let oracle = combine(&python, &checkouts, &data, work);
 
     let out_dir = work.join("merged");
     let output = rxdist()

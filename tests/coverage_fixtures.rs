@@ -176,7 +176,7 @@ fn lcov_covered_lines(text: &str) -> BTreeMap<String, Vec<u32>> {
     let mut file = String::new();
     for line in text.lines() {
         if let Some(path) = line.strip_prefix("SF:") {
-            file = path.to_owned();
+            path.clone_into(&mut file);
             files.entry(file.clone()).or_default();
         } else if let Some(data) = line.strip_prefix("DA:") {
             let mut fields = data.split(',');

@@ -37,7 +37,7 @@ pub enum CoverageError {
     },
 
     /// The input is not a report of the expected format at all.
-    #[error("not a {} report: {reason}", format.name())]
+    #[error("not {} report: {reason}", with_article(*format))]
     NotCoverage {
         /// The format the input was read as.
         format: Format,
@@ -156,6 +156,15 @@ pub enum CoverageError {
     /// Writing the merged report failed.
     #[error("cannot write the merged report")]
     Write(#[source] std::io::Error),
+}
+
+/// The format's name with its article (`an LCOV`).
+fn with_article(format: Format) -> &'static str {
+    match format {
+        Format::Cobertura => "a Cobertura",
+        Format::Lcov => "an LCOV",
+        Format::Jacoco => "a JaCoCo",
+    }
 }
 
 /// Shortens a value quoted in an error message to something a terminal line can hold.
