@@ -365,8 +365,9 @@ impl CoberturaTable {
             warnings.push(format!(
                 "branch coverage of {lines} lines in {} files is the best of the inputs, not their \
                  union: their producer counts branches per line without saying which were taken, \
-                 so the merged count is the most any one report covered (merge the raw data, e.g. \
-                 `coverage combine`, for an exact figure)",
+                 so the merged count is the most any one report covered (for an exact figure, \
+                 merge the producer's raw data first, e.g. gcovr's JSON or istanbul's \
+                 coverage-final.json)",
                 files.len()
             ));
         }
