@@ -16,6 +16,7 @@
 //! | [`timings`] | the timing history: model, recording, estimation, storage format | no, but for [`timings::store`] byte encoding |
 //! | [`identity`] | JUnit testcase to runnable test id | no (pure) |
 //! | [`junit`] | streaming JUnit XML reading, and writing | no (pure) |
+//! | [`coverage`] | Cobertura, LCOV and JaCoCo reports: streaming reading, merging, writing | no (pure) |
 //! | [`env`] | the registry of environment variables and the one place they are read | reads the environment |
 //! | [`atomic`] | writing output files atomically | yes |
 //! | [`exit_code`] | the exit-code table | no |

@@ -14,6 +14,8 @@ export RXDIST_TEST_PYTEST_VENVS
 PATH="$(dirname "$python"):$PATH"
 export PATH
 scripts/js-env.sh >/dev/null
+# The real project whose suite the coverage oracle test shards (tests/oracle-requirements.txt).
+scripts/oracle-sdist.sh >/dev/null
 # Keep the machine's CI variables out of the tests: rxdist reads them on purpose.
 unset GITHUB_ACTIONS GITHUB_STEP_SUMMARY GITHUB_OUTPUT CIRCLE_NODE_INDEX CIRCLE_NODE_TOTAL GITLAB_CI CI_NODE_INDEX CI_NODE_TOTAL \
   BUILDKITE_PARALLEL_JOB BUILDKITE_PARALLEL_JOB_COUNT SYSTEM_JOBPOSITIONINPHASE \

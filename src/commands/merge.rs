@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 use super::{diagnostics, timings};
 use crate::atomic;
 use crate::cli::RetryPolicyArg;
-use crate::coverage::{self, CoverageInput, CoverageOptions, Format, PathMap};
+use crate::coverage::{self, CoverageError, CoverageInput, CoverageOptions, Format, PathMap};
 use crate::error::{Completion, Error};
 use crate::junit::merge::{
     self as junit_merge, MergeInput, MergeOptions, MergeReport, RetryPolicy,
@@ -91,6 +91,8 @@ pub fn run(settings: &MergeSettings) -> Result<Completion, Error> {
 
     let mut summary = String::new();
     if !junit_inputs.files.is_empty() {
+    let mut written = 0;
+    if !junit_inputs.files.is_empty() {
         let merged = match merge_junit(settings, &junit_inputs.files, &mut broken, &mut summary) {
             Ok(merged) => merged,
             Err(error) => {
@@ -98,15 +100,23 @@ pub fn run(settings: &MergeSettings) -> Result<Completion, Error> {
                 return Err(error);
             }
         };
-        if let (Some(history), Some(junit_out)) = (&settings.history, merged) {
-            record(settings, history, junit_out)?;
+        if let Some(junit_out) = merged {
+            written += 1;
+            if let Some(history) = &settings.history {
+                record(settings, history, junit_out)?;
+            }
         }
     }
     if !coverage_inputs.files.is_empty() {
-        merge_coverage(settings, &coverage_inputs.files, &mut broken, &mut summary)?;
+        written += merge_coverage(settings, &coverage_inputs.files, &mut broken, &mut summary)?;
     }
 
     report_broken(&broken);
+    if written == 0 {
+        return Err(Error::NoReadableInput {
+            count: broken.len(),
+        });
+    }
     print!("{summary}");
     if broken.is_empty() {
         Ok(Completion::Success)
@@ -225,8 +235,7 @@ fn merge_junit(
         }
     }
     if nothing_read {
-        let count = broken.len();
-        return Err(Error::NoReadableInput { count });
+        return Ok(None);
     }
     Ok(Some(out))
 }
@@ -323,7 +332,8 @@ fn merge_coverage(
     files: &[PathBuf],
     broken: &mut Vec<Broken>,
     summary: &mut String,
-) -> Result<(), Error> {
+) -> Result<usize, Error> {
+    let mut written = 0;
     let mut groups: Vec<(Format, Vec<PathBuf>)> = Vec::new();
     for path in files {
         match sniff_file(path) {
@@ -366,18 +376,46 @@ fn merge_coverage(
             })
             .collect();
         let out = settings.out_dir.join(format.output_name());
-        let mut report = None;
-        atomic::write_with(&out, |writer| {
-            report =
-                Some(coverage::merge(format, inputs, &options, writer).map_err(io::Error::other)?);
-            Ok(())
-        })
-        .map_err(|source| Error::Write {
-            path: out.clone(),
-            source,
-        })?;
-        let Some(report) = report else {
-            continue;
+        let mut merged = None;
+        let written = atomic::write_with(&out, |writer| {
+            match coverage::merge(format, inputs, &options, writer) {
+                Err(CoverageError::Write(source)) => Err(source),
+                result => {
+                    // Any other error means nothing was readable; nothing is written for it.
+                    let failed = result.is_err();
+                    merged = Some(result);
+                    if failed {
+                        Err(io::Error::other(NothingReadable))
+                    } else {
+                        Ok(())
+                    }
+                }
+            }
+        });
+        let report = match (written, merged) {
+            (Ok(()), Some(Ok(report))) => report,
+            (_, Some(Err(CoverageError::NothingReadable { inputs, .. }))) => {
+                for input in inputs {
+                    if let Some(problem) = input.problem {
+                        broken.push(Broken {
+                            path: input.label,
+                            error: Box::new(problem),
+                            kept: None,
+                        });
+                    }
+                }
+                continue;
+            }
+            (_, Some(Err(error))) => {
+                broken.push(Broken {
+                    path: out.display().to_string(),
+                    error: Box::new(error),
+                    kept: None,
+                });
+                continue;
+            }
+            (Err(source), _) => return Err(Error::Write { path: out, source }),
+            (Ok(()), None) => continue,
         };
         for input in report.inputs {
             if let Some(problem) = input.problem {
@@ -401,8 +439,9 @@ fn merge_coverage(
             percent(report.lines.covered, report.lines.valid),
             percent(report.branches.covered, report.branches.valid),
         );
+        written += 1;
     }
-    Ok(())
+    Ok(written)
 }
 
 fn percent(covered: u64, valid: u64) -> String {
