@@ -90,7 +90,6 @@ pub fn run(settings: &MergeSettings) -> Result<Completion, Error> {
     }
 
     let mut summary = String::new();
-    if !junit_inputs.files.is_empty() {
     let mut written = 0;
     if !junit_inputs.files.is_empty() {
         let merged = match merge_junit(settings, &junit_inputs.files, &mut broken, &mut summary) {
