@@ -134,10 +134,11 @@ fn step_output_refs(text: &str) -> Vec<(String, String)> {
         });
         let after = &text[at + "steps.".len()..];
         let id = name_of(after);
-        if let Some(output) = after[id.len()..].strip_prefix(".outputs.") {
-            if boundary && !id.is_empty() {
-                found.push((id, name_of(output)));
-            }
+        if let Some(output) = after[id.len()..].strip_prefix(".outputs.")
+            && boundary
+            && !id.is_empty()
+        {
+            found.push((id, name_of(output)));
         }
     }
     found

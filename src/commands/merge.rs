@@ -333,28 +333,7 @@ fn merge_coverage(
     summary: &mut String,
 ) -> Result<usize, Error> {
     let mut written = 0;
-    let mut groups: Vec<(Format, Vec<PathBuf>)> = Vec::new();
-    for path in files {
-        match sniff_file(path) {
-            Ok(Sniffed::Coverage(format)) => {
-                match groups.iter_mut().find(|(known, _)| *known == format) {
-                    Some((_, paths)) => paths.push(path.clone()),
-                    None => groups.push((format, vec![path.clone()])),
-                }
-            }
-            Ok(Sniffed::Junit | Sniffed::Unknown) => broken.push(Broken {
-                path: path.display().to_string(),
-                error: "not a Cobertura, LCOV or JaCoCo XML report".into(),
-                kept: None,
-            }),
-            Err(error) => broken.push(Broken {
-                path: path.display().to_string(),
-                error: Box::new(error),
-                kept: None,
-            }),
-        }
-    }
-    groups.sort_by_key(|(format, _)| *format);
+    let groups = group_by_format(files, broken);
     let options = CoverageOptions {
         path_maps: settings
             .path_maps
@@ -376,7 +355,7 @@ fn merge_coverage(
             .collect();
         let out = settings.out_dir.join(format.output_name());
         let mut merged = None;
-        let written = atomic::write_with(&out, |writer| {
+        let write_result = atomic::write_with(&out, |writer| {
             match coverage::merge(format, inputs, &options, writer) {
                 Err(CoverageError::Write(source)) => Err(source),
                 result => {
@@ -391,7 +370,7 @@ fn merge_coverage(
                 }
             }
         });
-        let report = match (written, merged) {
+        let report = match (write_result, merged) {
             (Ok(()), Some(Ok(report))) => report,
             (_, Some(Err(CoverageError::NothingReadable { inputs, .. }))) => {
                 for input in inputs {
@@ -441,6 +420,33 @@ fn merge_coverage(
         written += 1;
     }
     Ok(written)
+}
+
+/// Sorts the coverage inputs by the format their first bytes show; anything else is broken.
+fn group_by_format(files: &[PathBuf], broken: &mut Vec<Broken>) -> Vec<(Format, Vec<PathBuf>)> {
+    let mut groups: Vec<(Format, Vec<PathBuf>)> = Vec::new();
+    for path in files {
+        match sniff_file(path) {
+            Ok(Sniffed::Coverage(format)) => {
+                match groups.iter_mut().find(|(known, _)| *known == format) {
+                    Some((_, paths)) => paths.push(path.clone()),
+                    None => groups.push((format, vec![path.clone()])),
+                }
+            }
+            Ok(Sniffed::Junit | Sniffed::Unknown) => broken.push(Broken {
+                path: path.display().to_string(),
+                error: "not a Cobertura, LCOV or JaCoCo XML report".into(),
+                kept: None,
+            }),
+            Err(error) => broken.push(Broken {
+                path: path.display().to_string(),
+                error: Box::new(error),
+                kept: None,
+            }),
+        }
+    }
+    groups.sort_by_key(|(format, _)| *format);
+    groups
 }
 
 fn percent(covered: u64, valid: u64) -> String {

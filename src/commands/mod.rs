@@ -5,8 +5,8 @@
 
 mod diagnostics;
 mod entry;
-mod github;
 mod fetch;
+mod github;
 mod inputs;
 mod last_failed;
 mod merge;

@@ -426,11 +426,11 @@ fn write_lines(out: &mut dyn Write, lines: &BTreeMap<u32, Line>, indent: &str) -
             // Written whenever some input said what it missed, also beside inexact evidence
             // (then the count may be higher than the list implies): the list is what lets a
             // later merge stay exact.
-            if let Some(missing) = &branch.missing {
-                if !missing.is_empty() {
-                    let joined: Vec<&str> = missing.iter().map(AsRef::as_ref).collect();
-                    write!(out, " missing-branches=\"{}\"", attr(&joined.join(",")))?;
-                }
+            if let Some(missing) = &branch.missing
+                && !missing.is_empty()
+            {
+                let joined: Vec<&str> = missing.iter().map(AsRef::as_ref).collect();
+                write!(out, " missing-branches=\"{}\"", attr(&joined.join(",")))?;
             }
         }
         writeln!(out, "/>")?;

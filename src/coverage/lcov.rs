@@ -226,10 +226,10 @@ fn write_record(
     path: &str,
     record: &FileRecord,
 ) -> io::Result<(Ratio, Ratio)> {
-    if record.test_names.len() == 1 {
-        if let Some(name) = record.test_names.first() {
-            writeln!(out, "TN:{name}")?;
-        }
+    if record.test_names.len() == 1
+        && let Some(name) = record.test_names.first()
+    {
+        writeln!(out, "TN:{name}")?;
     }
     writeln!(out, "SF:{path}")?;
     let mut functions: Vec<(&String, &Function)> = record.functions.iter().collect();

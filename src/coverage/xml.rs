@@ -283,12 +283,12 @@ pub(super) fn read_xml<R: BufRead, V: Visitor>(
                 }
             }
             Event::Decl(decl) => {
-                if let Some(Ok(encoding)) = decl.encoding() {
-                    if is_wide_encoding(&encoding) {
-                        return Err(CoverageError::Utf16 {
-                            evidence: "the XML declaration says so",
-                        });
-                    }
+                if let Some(Ok(encoding)) = decl.encoding()
+                    && is_wide_encoding(&encoding)
+                {
+                    return Err(CoverageError::Utf16 {
+                        evidence: "the XML declaration says so",
+                    });
                 }
             }
             Event::Comment(_) | Event::PI(_) => {}
