@@ -9,6 +9,7 @@ mod error;
 mod input;
 mod model;
 mod reader;
+mod scan;
 mod time;
 pub mod write;
 
