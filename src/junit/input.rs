@@ -150,6 +150,9 @@ pub(super) fn sniff<R: Read>(input: &mut Lookahead<R>) -> io::Result<Sniffed> {
             "it starts with a UTF-16 or UTF-32 byte order mark",
         ));
     }
+    // Only the first bytes: a NUL further on is a control character inside the document,
+    // which the merge escapes and the reader never looks at, not a sign of binary data.
+    let head = &head[..head.len().min(64)];
     let Some(first_nul) = memchr::memchr(0, head) else {
         return Ok(Sniffed::Utf8);
     };

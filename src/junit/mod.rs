@@ -7,6 +7,7 @@
 
 mod error;
 mod input;
+pub mod merge;
 mod model;
 mod reader;
 mod scan;

@@ -268,7 +268,7 @@ impl<'l, F: FnMut(TestCase)> Walker<'l, F> {
 
 /// The outcome to keep when a testcase has several result children: error, then failure, then
 /// skipped, so that a test that both skipped and errored counts as broken.
-fn worse(a: Outcome, b: Outcome) -> Outcome {
+pub(super) fn worse(a: Outcome, b: Outcome) -> Outcome {
     let rank = |outcome| match outcome {
         Outcome::Passed => 0,
         Outcome::Skipped => 1,

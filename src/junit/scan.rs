@@ -447,6 +447,16 @@ fn is_wide_encoding(label: &str) -> bool {
 /// Whether `name` could be an XML element or attribute name; binary data that happens to
 /// contain `<` mostly is not.
 pub(super) fn looks_like_name(name: &str) -> bool {
+    // Almost every name is ASCII: check its bytes without decoding.
+    let bytes = name.as_bytes();
+    if bytes.is_ascii() {
+        return bytes
+            .first()
+            .is_some_and(|b| b.is_ascii_alphabetic() || *b == b'_')
+            && bytes
+                .iter()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.' | b':'));
+    }
     let mut chars = name.chars();
     chars.next().is_some_and(|c| c.is_alphabetic() || c == '_')
         && chars.all(|c| c.is_alphanumeric() || matches!(c, '_' | '-' | '.' | ':'))
