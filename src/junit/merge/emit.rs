@@ -92,6 +92,9 @@ struct Emitter<'a, 'i, R> {
 
 type Out<'o> = &'o mut dyn Write;
 
+/// An input and the offset and length of a start tag in it.
+type TagSource = (u32, (u64, u32));
+
 impl<R: Read + Seek> Emitter<'_, '_, R> {
     /// Writes merged suite `number` at nesting `depth`.
     fn suite(&mut self, out: Out<'_>, number: u32, depth: usize) -> Result<(), MergeError> {
@@ -102,11 +105,7 @@ impl<R: Read + Seek> Emitter<'_, '_, R> {
         } else {
             "testsuite"
         };
-        let tagged = merged
-            .members
-            .iter()
-            .map(|&member| &self.index.suites[member as usize])
-            .find_map(|suite| suite.tag.map(|tag| (suite.input, tag)));
+        let tagged = self.tag_source(merged, number == 0)?;
         indent(out, depth)?;
         match tagged {
             Some((input, (offset, length))) => {
@@ -163,6 +162,35 @@ impl<R: Read + Seek> Emitter<'_, '_, R> {
         } else {
             write_all(out, b"/>\n")
         }
+    }
+
+    /// The input and tag whose attributes a merged suite takes: its first member's; for the
+    /// root, the first `<testsuites>` that has attributes other than counters (so that an
+    /// output of rxdist, whose root may have only counters, passes its inputs' root on).
+    fn tag_source(
+        &mut self,
+        merged: &MergedSuite,
+        root: bool,
+    ) -> Result<Option<TagSource>, MergeError> {
+        for &member in &merged.members {
+            let suite = &self.index.suites[member as usize];
+            let Some((offset, length)) = suite.tag else {
+                continue;
+            };
+            if !root {
+                return Ok(Some((suite.input, (offset, length))));
+            }
+            self.read_tag(suite.input as usize, offset, length as usize)?;
+            let start = parse_tag(&self.tag).map_err(|err| self.write_or_changed(err))?;
+            let named = attributes(&start)
+                .map_err(|err| self.write_or_changed(err))?
+                .iter()
+                .any(|(key, _)| !COUNTERS.contains(key));
+            if named {
+                return Ok(Some((suite.input, (offset, length))));
+            }
+        }
+        Ok(None)
     }
 
     /// Writes the members' properties, each distinct one once.

@@ -307,6 +307,8 @@ struct Frame {
     time: Option<String>,
     counted: Counts,
     has_children: bool,
+    /// Hash of its `hostname`.
+    hostname: Option<Hash>,
 }
 
 /// Counter attributes checked against the recount, in [`Frame::claims`] order.
@@ -360,11 +362,17 @@ impl Visitor for Indexer<'_> {
         let kind = match parent {
             None => {
                 let tag = (local == "testsuites").then_some((offset, tag_len));
-                let root = self.index.push_root(self.input, tag);
                 if local == "testsuites" {
-                    self.open_suite(root, start, offset)?;
+                    // Checked before it is recorded: a tag that fails is never written.
+                    let frame = self.read_suite(NONE, start, offset)?;
+                    let root = self.index.push_root(self.input, tag);
+                    self.frames.push(Frame {
+                        suite: root,
+                        ..frame
+                    });
                     Kind::Suite(root)
                 } else {
+                    let root = self.index.push_root(self.input, tag);
                     self.frames.push(Frame {
                         suite: root,
                         name: String::new(),
@@ -372,6 +380,7 @@ impl Visitor for Indexer<'_> {
                         time: None,
                         counted: Counts::default(),
                         has_children: true,
+                        hostname: None,
                     });
                     Kind::Suite(self.new_suite(root, start, offset, tag_len)?)
                 }
@@ -471,13 +480,14 @@ impl Indexer<'_> {
         })
     }
 
-    /// Opens the frame of `suite`, whose start tag is `start`, reading its claimed counters.
-    fn open_suite(
+    /// Reads the frame of a suite from its start tag: name, claimed counters; also returns
+    /// the hashes of its name and hostname. Notes a Playwright root (`id` on `<testsuites>`).
+    fn read_suite(
         &mut self,
         suite: u32,
         start: &BytesStart<'_>,
         offset: u64,
-    ) -> Result<(Hash, Option<Hash>), JunitError> {
+    ) -> Result<Frame, JunitError> {
         let mut frame = Frame {
             suite,
             name: String::new(),
@@ -485,12 +495,12 @@ impl Indexer<'_> {
             time: None,
             counted: Counts::default(),
             has_children: false,
+            hostname: None,
         };
-        let mut hostname = None;
         let mut id = false;
         self.attributes(start, offset, |key, value| match key {
             "name" => frame.name = value.into_owned(),
-            "hostname" => hostname = Some(hash(&[value.as_bytes()])),
+            "hostname" => frame.hostname = Some(hash(&[value.as_bytes()])),
             "id" => id = true,
             "time" => frame.time = Some(value.into_owned()),
             _ => {
@@ -502,9 +512,7 @@ impl Indexer<'_> {
         if self.frames.is_empty() && id {
             self.playwright = true;
         }
-        let name = hash(&[frame.name.as_bytes()]);
-        self.frames.push(frame);
-        Ok((name, hostname))
+        Ok(frame)
     }
 
     /// Records a new suite inside `parent` and opens its frame.
@@ -516,25 +524,24 @@ impl Indexer<'_> {
         tag_len: u32,
     ) -> Result<u32, JunitError> {
         let suite = self.index.suites.len() as u32;
+        // Checked before it is recorded: a tag that fails is never written.
+        let frame = self.read_suite(suite, start, offset)?;
         let cases = self.index.cases.len() as u32;
         self.index.suites.push(Suite {
             input: self.input,
             parent,
             tag: Some((offset, tag_len)),
-            name: hash(&[]),
-            hostname: None,
+            name: hash(&[frame.name.as_bytes()]),
+            hostname: frame.hostname,
             cases: cases..cases,
             pieces: Vec::new(),
             counters_only: None,
             merged: NONE,
         });
-        if let Some(frame) = self.frames.last_mut() {
-            frame.has_children = true;
+        if let Some(parent) = self.frames.last_mut() {
+            parent.has_children = true;
         }
-        let (name, hostname) = self.open_suite(suite, start, offset)?;
-        let record = &mut self.index.suites[suite as usize];
-        record.name = name;
-        record.hostname = hostname;
+        self.frames.push(frame);
         Ok(suite)
     }
 

@@ -12,7 +12,8 @@
 //! of any size costs a 64 KiB buffer.
 //!
 //! **Output.** `<?xml version="1.0" encoding="UTF-8"?>`, then one `<testsuites>` root with the
-//! attributes of the first input whose root is `<testsuites>` (counters excluded). The normal
+//! attributes of the first input whose root is a `<testsuites>` with attributes other than
+//! counters (counters excluded). The normal
 //! form of every suite is: its start tag (the first joined suite's attributes in their order,
 //! counters replaced by recounted `tests`, `failures`, `errors`, `skipped`, `assertions` when any
 //! testcase carries it, and `time`, placed right after `name`), `properties` (identical ones
