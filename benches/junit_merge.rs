@@ -5,6 +5,8 @@
 //! - "200 shards": 1,000,000 pytest-like testcases over 200 files (one suite per file, joined
 //!   into one), ~5% failures with tracebacks, 1% skips, 0.5% with captured output in CDATA,
 //!   and 1% of the tests of each shard retried in the next shard's file (to exercise grouping).
+//! - "200 shards, markup only": the same testcases all passing, so that every byte is a tag
+//!   and the cost per testcase, not per byte, decides.
 //! - "1 GiB system-out": one file whose one suite holds a 1 GiB `system-out` of log lines with
 //!   escapes, beside a few testcases.
 //!
@@ -14,11 +16,15 @@
 //! bytes per testcase. Run with `cargo bench --bench junit_merge` (add `-- quick` for a tenth
 //! of the sizes, `-- shards` or `-- output` for one scenario).
 
+mod common;
+
 use std::fs::File;
 use std::io::{self, BufWriter, Write};
+
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
+use common::{Counting, Rng};
 use rxdist::junit::merge::{MergeInput, MergeOptions, merge};
 
 /// Throughput the merge must reach.
@@ -34,10 +40,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let all = !has("shards") && !has("output");
     let dir = tempfile::tempdir()?;
     if all || has("shards") {
-        let shards = generate_shards(dir.path(), 200, 5000 / scale)?;
-        report("200 shards", &shards, dir.path(), 3)?;
-        for path in &shards.paths {
-            std::fs::remove_file(path)?;
+        for (name, detail) in [("200 shards", true), ("200 shards, markup only", false)] {
+            let shards = generate_shards(dir.path(), 200, 5000 / scale, detail)?;
+            report(name, &shards, dir.path(), 3)?;
+            for path in &shards.paths {
+                std::fs::remove_file(path)?;
+            }
         }
     }
     if all || has("output") {
@@ -132,41 +140,6 @@ fn peak_memory() -> u64 {
         .map_or(0, |kib| kib * 1024)
 }
 
-/// A small deterministic pseudo-random generator, so every run merges the same documents.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        // xorshift64*
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-}
-
-/// A writer that counts bytes.
-struct Counting<W> {
-    inner: W,
-    written: u64,
-}
-
-impl<W: Write> Write for Counting<W> {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        let written = self.inner.write(buf)?;
-        self.written += written as u64;
-        Ok(written)
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        self.inner.flush()
-    }
-}
-
 fn create(path: &Path) -> io::Result<Counting<BufWriter<File>>> {
     Ok(Counting {
         inner: BufWriter::with_capacity(1 << 20, File::create(path)?),
@@ -174,8 +147,9 @@ fn create(path: &Path) -> io::Result<Counting<BufWriter<File>>> {
     })
 }
 
-/// Writes `shards` pytest-like shard reports of `per_shard` testcases each.
-fn generate_shards(dir: &Path, shards: u64, per_shard: u64) -> io::Result<Inputs> {
+/// Writes `shards` pytest-like shard reports of `per_shard` testcases each (all passing,
+/// unless `detail`).
+fn generate_shards(dir: &Path, shards: u64, per_shard: u64, detail: bool) -> io::Result<Inputs> {
     let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
     let mut inputs = Inputs {
         paths: Vec::new(),
@@ -201,7 +175,7 @@ fn generate_shards(dir: &Path, shards: u64, per_shard: u64) -> io::Result<Inputs
             } else {
                 ((shard - 1) * 50 + (number - per_shard), 7)
             };
-            testcase(&mut out, &mut rng, module, case)?;
+            testcase(&mut out, &mut rng, module, case, detail)?;
             inputs.testcases += 1;
         }
         writeln!(out, "</testsuite></testsuites>")?;
@@ -212,7 +186,13 @@ fn generate_shards(dir: &Path, shards: u64, per_shard: u64) -> io::Result<Inputs
     Ok(inputs)
 }
 
-fn testcase(out: &mut impl Write, rng: &mut Rng, module: u64, case: u64) -> io::Result<()> {
+fn testcase(
+    out: &mut impl Write,
+    rng: &mut Rng,
+    module: u64,
+    case: u64,
+    detail: bool,
+) -> io::Result<()> {
     let package = module % 37;
     let class = if case % 3 == 0 {
         format!(".TestGroup{}", case % 7)
@@ -230,7 +210,7 @@ fn testcase(out: &mut impl Write, rng: &mut Rng, module: u64, case: u64) -> io::
         r#"<testcase classname="tests.pkg_{package}.test_module_{module}{class}" name="test_behaviour_{case}_does_the_expected_thing{params}" file="tests/pkg_{package}/test_module_{module}.py" line="{}" time="{time:.6}""#,
         case * 7 + 3
     )?;
-    let roll = rng.below(10_000);
+    let roll = if detail { rng.below(10_000) } else { 10_000 };
     if roll < 500 {
         write!(
             out,
@@ -280,7 +260,7 @@ fn generate_big_output(dir: &Path, size: u64) -> io::Result<Inputs> {
         r#"<?xml version="1.0" encoding="UTF-8"?><testsuite name="dev.rxdist.Big" tests="3" failures="0" errors="0" skipped="0" time="1.5">"#
     )?;
     for case in 0..3 {
-        testcase(&mut out, &mut rng, 1, case)?;
+        testcase(&mut out, &mut rng, 1, case, true)?;
     }
     write!(out, "<system-out>")?;
     let mut line = 0u64;

@@ -332,11 +332,7 @@ impl<R: Read + Seek> Emitter<'_, '_, R> {
         if has_body {
             let mut stray = false;
             self.walk(out, leader_input, body, depth + 1, &mut stray, |local| {
-                if is_attempt(local) || is_output(local) {
-                    Child::Skip
-                } else {
-                    Child::Copy
-                }
+                copy_if(!is_attempt(local) && !is_output(local))
             })?;
             self.stray_text += usize::from(stray);
         }
@@ -345,11 +341,7 @@ impl<R: Read + Seek> Emitter<'_, '_, R> {
         }
         if has_body && case.flags & (HAS_FLAKY | HAS_RERUN) != 0 {
             self.walk(out, leader_input, body, depth + 1, &mut false, |local| {
-                if is_attempt(local) {
-                    Child::Copy
-                } else {
-                    Child::Skip
-                }
+                copy_if(is_attempt(local))
             })?;
         }
         for &member in &after {
@@ -357,11 +349,7 @@ impl<R: Read + Seek> Emitter<'_, '_, R> {
         }
         if has_body {
             self.walk(out, leader_input, body, depth + 1, &mut false, |local| {
-                if is_output(local) {
-                    Child::Copy
-                } else {
-                    Child::Skip
-                }
+                copy_if(is_output(local))
             })?;
         }
         indent(out, depth)?;
@@ -417,11 +405,7 @@ impl<R: Read + Seek> Emitter<'_, '_, R> {
             write_all(out, b"</stackTrace>\n")?;
         }
         self.walk(out, input, body, depth + 1, &mut false, |local| {
-            if is_output(local) {
-                Child::Copy
-            } else {
-                Child::Skip
-            }
+            copy_if(is_output(local))
         })?;
         indent(out, depth)?;
         write_all(out, format!("</{element}>\n").as_bytes())
@@ -590,6 +574,11 @@ fn pieces(index: &Index, merged: &MergedSuite, kind: PieceKind) -> Vec<(usize, P
                 .map(move |piece| (suite.input as usize, piece.clone()))
         })
         .collect()
+}
+
+/// [`Child::Copy`] when `copy`, else [`Child::Skip`].
+fn copy_if(copy: bool) -> Child {
+    if copy { Child::Copy } else { Child::Skip }
 }
 
 fn is_attempt(local: &[u8]) -> bool {

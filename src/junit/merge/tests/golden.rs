@@ -9,9 +9,9 @@ use std::fmt::Write as _;
 use std::fs::File;
 use std::io::BufReader;
 
-use super::{fixture, merge_bytes};
+use super::{fixture, merge_bytes, testcases};
+use crate::junit::Outcome;
 use crate::junit::merge::{MergeInput, MergeOptions, MergeReport, RetryPolicy, merge};
-use crate::junit::{Limits, Outcome, read_testcases};
 
 /// Merges the fixtures at `paths` (relative to `tests/fixtures`), labelled by their paths.
 fn merge_files(paths: &[&str], retries: RetryPolicy) -> (String, MergeReport) {
@@ -67,18 +67,6 @@ fn golden(name: &str, paths: &[&str], retries: RetryPolicy) -> (String, MergeRep
     let (out, report) = merge_files(paths, retries);
     insta::assert_snapshot!(name, format!("{}---\n{out}", summary(&report)));
     (out, report)
-}
-
-/// The testcases `read_testcases` finds in `xml`, as (suites, classname, name) -> outcomes.
-fn testcases(xml: &[u8]) -> BTreeMap<(Vec<String>, String, String), Vec<Outcome>> {
-    let mut found: BTreeMap<_, Vec<Outcome>> = BTreeMap::new();
-    let _ = read_testcases(xml, &Limits::default(), |case| {
-        found
-            .entry((case.suites, case.classname.unwrap_or_default(), case.name))
-            .or_default()
-            .push(case.outcome);
-    });
-    found
 }
 
 #[test]

@@ -6,11 +6,12 @@ mod cases;
 mod golden;
 mod properties;
 
+use std::collections::BTreeMap;
 use std::io::Cursor;
 
 use super::{MergeInput, MergeOptions, MergeReport, RetryPolicy, merge};
 use crate::junit::write::allowed;
-use crate::junit::{Limits, read_testcases};
+use crate::junit::{Limits, Outcome, read_testcases};
 
 /// Merges in-memory `inputs` (label, bytes) with `retries`; checks the output; returns it and
 /// the report.
@@ -101,4 +102,17 @@ pub(super) fn check_output(out: &str, retries: RetryPolicy) {
 pub(super) fn fixture(path: &str) -> Vec<u8> {
     let full = format!("{}/tests/fixtures/{path}", env!("CARGO_MANIFEST_DIR"));
     std::fs::read(&full).unwrap_or_else(|err| panic!("{full}: {err}"))
+}
+
+/// Every testcase `read_testcases` finds in `xml` (up to any damage), as (suites, classname,
+/// name) -> outcomes in document order.
+pub(super) fn testcases(xml: &[u8]) -> BTreeMap<(Vec<String>, String, String), Vec<Outcome>> {
+    let mut found: BTreeMap<_, Vec<Outcome>> = BTreeMap::new();
+    let _ = read_testcases(xml, &Limits::default(), |case| {
+        found
+            .entry((case.suites, case.classname.unwrap_or_default(), case.name))
+            .or_default()
+            .push(case.outcome);
+    });
+    found
 }

@@ -7,10 +7,10 @@ use std::fmt::Write as _;
 
 use proptest::prelude::*;
 
-use super::{check_output, merge_bytes, merge_unchecked};
+use super::{check_output, merge_bytes, merge_unchecked, testcases};
 use crate::junit::merge::RetryPolicy;
 use crate::junit::time::to_millis;
-use crate::junit::{Limits, Outcome, parse_time, read_testcases};
+use crate::junit::parse_time;
 
 #[derive(Debug, Clone)]
 struct GenCase {
@@ -245,20 +245,6 @@ fn policy() -> impl Strategy<Value = RetryPolicy> {
         Just(RetryPolicy::Keep),
         Just(RetryPolicy::Last)
     ]
-}
-
-/// Every testcase `read_testcases` finds, as (suites, classname, name) -> outcomes.
-type Found = BTreeMap<(Vec<String>, String, String), Vec<Outcome>>;
-
-fn testcases(xml: &[u8]) -> Found {
-    let mut found: Found = BTreeMap::new();
-    let _ = read_testcases(xml, &Limits::default(), |case| {
-        found
-            .entry((case.suites, case.classname.unwrap_or_default(), case.name))
-            .or_default()
-            .push(case.outcome);
-    });
-    found
 }
 
 fn merged(docs: &[&[u8]], policy: RetryPolicy) -> (String, super::MergeReport) {
