@@ -10,6 +10,7 @@ mod input;
 pub mod merge;
 mod model;
 mod reader;
+mod scan;
 mod time;
 pub mod write;
 
