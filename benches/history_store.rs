@@ -45,7 +45,7 @@ fn run(ids: &[String], noise: &mut Noise) -> Vec<Observation> {
     ids.iter()
         .map(|id| {
             let r = noise.next();
-            let outcome = if r % 97 == 0 {
+            let outcome = if r.is_multiple_of(97) {
                 Outcome::Failed
             } else {
                 Outcome::Passed

@@ -8,11 +8,15 @@
 //! the headline figure is the slower scenario's median against the 250 MB/s anchor. Run with
 //! `cargo bench --bench junit_read`.
 
+mod common;
+
 use std::fs::File;
 use std::io::{self, BufReader, BufWriter, Write};
+
 use std::path::Path;
 use std::time::{Duration, Instant};
 
+use common::{Counting, Rng};
 use rxdist::junit::{Limits, read_testcases};
 
 /// Size of the generated report.
@@ -87,23 +91,6 @@ impl Scenario {
         name: "markup-only",
         system_out_per_10k: 0,
     };
-}
-
-/// A small deterministic pseudo-random generator, so every run reads the same document.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        // xorshift64*
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
 }
 
 /// Writes the report; returns its size and number of testcases.
@@ -198,22 +185,4 @@ fn generate(path: &Path, scenario: Scenario) -> io::Result<(u64, usize)> {
     writeln!(out, "</testsuites>")?;
     out.inner.flush()?;
     Ok((out.written, testcases))
-}
-
-/// A writer that counts what goes through it, to stop at the target size.
-struct Counting<W> {
-    inner: W,
-    written: u64,
-}
-
-impl<W: Write> Write for Counting<W> {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        let written = self.inner.write(buf)?;
-        self.written += written as u64;
-        Ok(written)
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        self.inner.flush()
-    }
 }

@@ -5,7 +5,8 @@
 #      test file the history has never seen);
 #   3. run the 3 shards in parallel, as 3 CI jobs would, each with `rxdist run` on 2 local
 #      workers (one JUnit report per shard);
-#   4. record the shards' reports as the next run and plan again.
+#   4. merge the shards' JUnit and coverage reports into one of each, as the final CI job
+#      would, record the merged run into the history, and plan again.
 # Everything it writes goes to target/example/.
 set -euo pipefail
 
@@ -43,7 +44,8 @@ for index in 0 1 2; do
     start=$SECONDS
     # --no-record: the three jobs share one history file here; the final job records them.
     "$rxdist" run --history "$history" --no-record --index "$index" --total 3 -n 2 \
-      --junit-out "$work/reports/junit-$index.xml" -- python -m pytest -q >"$work/shard-$index.log" 2>&1
+      --junit-out "$work/reports/shard-$index/junit.xml" --cov-out "$work/reports/shard-$index/coverage.xml" \
+      -- python -m pytest -q --cov=shop --cov-branch >"$work/shard-$index.log" 2>&1
     printf 'shard %s: about %ss wall (%s)\n' "$index" "$((SECONDS - start))" \
       "$(grep '^rxdist: [0-9]* tests' "$work/shard-$index.log")"
   ) &
@@ -57,10 +59,9 @@ if [[ $status -ne 0 ]]; then
 fi
 
 echo
-echo "== 4. record today's run and plan again: every test is known now"
-cd "$root"
-"$rxdist" timings record --history "$history" --input "$work/reports" --rootdir examples/shop
-cd examples/shop
+echo "== 4. merge the shards' reports, record the run, and plan again: every test is known now"
+"$rxdist" merge --junit "$work/reports" --coverage "$work/reports" --out-dir "$work/merged" \
+  --history "$history"
 "$rxdist" plan --history "$history" --collect pytest --total 3
 echo
-echo "history, plans and reports are in $work"
+echo "history, shard reports and merged reports ($work/merged) are in $work"

@@ -39,6 +39,16 @@ impl EnvVars {
     pub const RXDIST_KEEP_TOGETHER: &'static str = "RXDIST_KEEP_TOGETHER";
     /// Runs after which an unseen test leaves the history.
     pub const RXDIST_HISTORY_RETENTION: &'static str = "RXDIST_HISTORY_RETENTION";
+    /// `rxdist timings fetch --artifact`.
+    pub const RXDIST_ARTIFACT: &'static str = "RXDIST_ARTIFACT";
+    /// `rxdist timings fetch --branch`.
+    pub const RXDIST_TIMINGS_BRANCH: &'static str = "RXDIST_TIMINGS_BRANCH";
+    /// `rxdist timings fetch --require-timings`.
+    pub const RXDIST_REQUIRE_TIMINGS: &'static str = "RXDIST_REQUIRE_TIMINGS";
+    /// `rxdist timings fetch --max-bytes`.
+    pub const RXDIST_MAX_BYTES: &'static str = "RXDIST_MAX_BYTES";
+    /// `rxdist timings fetch`: milliseconds one second of retry waiting lasts (hidden; tests).
+    pub const RXDIST_FETCH_WAIT_UNIT_MS: &'static str = "RXDIST_FETCH_WAIT_UNIT_MS";
 
     /// `rxdist run -n`.
     pub const RXDIST_NUMPROCESSES: &'static str = "RXDIST_NUMPROCESSES";
@@ -103,6 +113,23 @@ impl EnvVars {
     pub const CI: &'static str = "CI";
     /// GitHub Actions: set to `true` inside a workflow run.
     pub const GITHUB_ACTIONS: &'static str = "GITHUB_ACTIONS";
+    /// GitHub Actions: the file a step appends its Markdown job summary to.
+    pub const GITHUB_STEP_SUMMARY: &'static str = "GITHUB_STEP_SUMMARY";
+    /// GitHub Actions: the file a step appends its outputs to.
+    pub const GITHUB_OUTPUT: &'static str = "GITHUB_OUTPUT";
+    /// GitHub Actions: the REST API's base URL (GitHub Enterprise Server has its own).
+    pub const GITHUB_API_URL: &'static str = "GITHUB_API_URL";
+    /// GitHub Actions: `owner/name` of the repository the workflow runs in.
+    pub const GITHUB_REPOSITORY: &'static str = "GITHUB_REPOSITORY";
+    /// GitHub Actions: the file holding the payload of the event that started the run.
+    pub const GITHUB_EVENT_PATH: &'static str = "GITHUB_EVENT_PATH";
+    /// A GitHub token (Actions' `${{ github.token }}` is usually passed in as this). Secret.
+    pub const GITHUB_TOKEN: &'static str = "GITHUB_TOKEN";
+    /// A GitHub token, as the `gh` CLI names it. Secret.
+    pub const GH_TOKEN: &'static str = "GH_TOKEN";
+
+    /// Variables whose values are secrets: [`Env`]'s `Debug` never shows them.
+    pub const SECRETS: &'static [&'static str] = &[Self::GITHUB_TOKEN, Self::GH_TOKEN];
 
     /// Every variable [`Env::capture`] takes from the process environment.
     pub const ALL: &'static [&'static str] = &[
@@ -126,12 +153,20 @@ impl EnvVars {
         Self::TEST_TOTAL_SHARDS,
         Self::TEST_SHARD_STATUS_FILE,
         Self::GITHUB_ACTIONS,
+        Self::GITHUB_STEP_SUMMARY,
+        Self::GITHUB_OUTPUT,
+        Self::GITHUB_API_URL,
+        Self::GITHUB_REPOSITORY,
+        Self::GITHUB_EVENT_PATH,
+        Self::GITHUB_TOKEN,
+        Self::GH_TOKEN,
         Self::CI,
     ];
 }
 
-/// A snapshot of the environment variables rxdist cares about.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// A snapshot of the environment variables rxdist cares about. Its `Debug` shows secrets
+/// ([`EnvVars::SECRETS`]) as `<redacted>`.
+#[derive(Clone, Default, PartialEq, Eq)]
 pub struct Env {
     vars: BTreeMap<&'static str, String>,
 }
@@ -158,10 +193,47 @@ impl Env {
     }
 }
 
+impl std::fmt::Debug for Env {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let shown = self.vars.iter().map(|(&name, value)| {
+            let value = if EnvVars::SECRETS.contains(&name) {
+                "<redacted>"
+            } else {
+                value.as_str()
+            };
+            (name, value)
+        });
+        formatter
+            .debug_struct("Env")
+            .field("vars", &shown.collect::<BTreeMap<_, _>>())
+            .finish()
+    }
+}
+
 impl FromIterator<(&'static str, String)> for Env {
     fn from_iter<I: IntoIterator<Item = (&'static str, String)>>(iter: I) -> Self {
         Env {
             vars: iter.into_iter().collect(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_redacts_tokens() {
+        let env: Env = [
+            (EnvVars::GITHUB_TOKEN, "ghs_secret1".to_owned()),
+            (EnvVars::GH_TOKEN, "gho_secret2".to_owned()),
+            (EnvVars::GITHUB_REPOSITORY, "octo/docs".to_owned()),
+        ]
+        .into_iter()
+        .collect();
+        let shown = format!("{env:?}");
+        assert!(!shown.contains("secret"), "{shown}");
+        assert!(shown.contains("octo/docs"), "{shown}");
+        assert_eq!(env.get(EnvVars::GITHUB_TOKEN), Some("ghs_secret1"));
     }
 }

@@ -6,6 +6,7 @@
 use std::path::PathBuf;
 
 use crate::exit_code;
+use crate::github::GithubError;
 use crate::junit::JunitError;
 use crate::runner::CollectError;
 use crate::settings::{FileError, SettingsError};
@@ -86,6 +87,15 @@ pub enum Error {
         /// Why there are none.
         reason: String,
     },
+    /// No file matched what `merge` was asked to read.
+    #[error("no report matched {patterns}")]
+    NoMatch {
+        /// The patterns, quoted.
+        patterns: String,
+    },
+    /// `timings fetch --require-timings` found no usable timings.
+    #[error("no usable timings from GitHub (--require-timings)")]
+    TimingsUnavailable(#[source] GithubError),
     /// None of the inputs could be read.
     #[error("none of the {count} inputs could be read")]
     NoReadableInput {
@@ -106,7 +116,8 @@ impl Error {
             | Error::NoReadableInput { .. } => exit_code::INPUT,
             Error::Collect(_) | Error::RunCollect { .. } => exit_code::COLLECTION,
             Error::Exec(_) => exit_code::INFRASTRUCTURE,
-            Error::NoTests { .. } => exit_code::NO_TESTS,
+            Error::NoTests { .. } | Error::NoMatch { .. } => exit_code::NO_TESTS,
+            Error::TimingsUnavailable(_) => exit_code::TIMINGS_UNAVAILABLE,
         }
     }
 }

@@ -17,6 +17,7 @@
 //! | 8 | `TARGET_UNREACHABLE` | `--total auto --target-duration` cannot be met; the plan is still printed |
 //! | 9 | `INFRASTRUCTURE` | `run`: the test command could not start, or worker processes kept dying past `--max-worker-restarts` |
 //! | 10 | `GLOBAL_TIMEOUT` | `run`: `--global-timeout` was reached; finished results were written |
+//! | 11 | `TIMINGS_UNAVAILABLE` | `timings fetch --require-timings`: no usable timings could be fetched from GitHub |
 //! | 101 | `INTERNAL` | a bug in rxdist: please report it |
 //! | 130 | `INTERRUPTED` | stopped by Ctrl-C (SIGINT) |
 //! | 143 | `TERMINATED` | stopped by SIGTERM (a cancelled CI job) |
@@ -43,6 +44,8 @@ pub const TARGET_UNREACHABLE: u8 = 8;
 pub const INFRASTRUCTURE: u8 = 9;
 /// The global timeout of `run` was reached.
 pub const GLOBAL_TIMEOUT: u8 = 10;
+/// `timings fetch --require-timings` found no usable timings.
+pub const TIMINGS_UNAVAILABLE: u8 = 11;
 /// A bug in rxdist.
 pub const INTERNAL: u8 = 101;
 /// Interrupted by SIGINT.

@@ -25,9 +25,11 @@ fn help_texts() {
     insta::assert_snapshot!("plan", help(&["plan"]));
     insta::assert_snapshot!("shard", help(&["shard"]));
     insta::assert_snapshot!("run", help(&["run"]));
+    insta::assert_snapshot!("merge", help(&["merge"]));
     insta::assert_snapshot!("timings", help(&["timings"]));
     insta::assert_snapshot!("timings_record", help(&["timings", "record"]));
     insta::assert_snapshot!("timings_show", help(&["timings", "show"]));
+    insta::assert_snapshot!("timings_fetch", help(&["timings", "fetch"]));
 }
 
 #[test]

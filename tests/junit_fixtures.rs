@@ -74,16 +74,16 @@ fn every_fixture_reads_with_the_counts_elementtree_finds() {
                 .find(|case| case.name == name && case.classname.as_deref() == classname);
             let case =
                 found.unwrap_or_else(|| panic!("{file}: {label} {classname:?} {name:?} not read"));
-            if let Some(time) = sample.get("time").and_then(serde_json::Value::as_str) {
-                if let Ok(seconds) = time.parse::<f64>() {
-                    let read_time = case
-                        .time
-                        .unwrap_or_else(|| panic!("{file}: {label} lost its time"));
-                    assert!(
-                        (read_time - seconds).abs() < 1e-9,
-                        "{file}: {label} time {read_time} != {seconds}"
-                    );
-                }
+            if let Some(time) = sample.get("time").and_then(serde_json::Value::as_str)
+                && let Ok(seconds) = time.parse::<f64>()
+            {
+                let read_time = case
+                    .time
+                    .unwrap_or_else(|| panic!("{file}: {label} lost its time"));
+                assert!(
+                    (read_time - seconds).abs() < 1e-9,
+                    "{file}: {label} time {read_time} != {seconds}"
+                );
             }
         }
     }

@@ -3,6 +3,8 @@
 //! Each CI names its parallel jobs differently and some count from 1; this module turns them
 //! into one 0-based [`ShardSlot`]. It reads only the [`Env`] snapshot it is handed.
 
+pub mod github;
+
 use crate::env::{Env, EnvVars};
 
 /// A CI system that can run one job as several parallel shards.

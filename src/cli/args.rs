@@ -4,6 +4,8 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use crate::github::Token;
+
 const AFTER_HELP: &str = "\
 Settings come from, in order of precedence: command-line flags, RXDIST_* environment variables,
 the CI system's own parallelism variables (shard index and total only), the configuration file
@@ -12,7 +14,7 @@ the CI system's own parallelism variables (shard index and total only), the conf
 Exit codes: 0 success, 1 test failures (run), 2 usage, 3 unreadable input, 4 some inputs broken
 (the rest used), 5 no tests, 6 collection failed, 7 file I/O, 8 target duration unreachable,
 9 the test command could not start or workers kept dying (run), 10 global timeout (run),
-130 SIGINT, 143 SIGTERM.";
+11 no usable timings with --require-timings (timings fetch), 130 SIGINT, 143 SIGTERM.";
 
 /// Duration-balanced test sharding for CI.
 #[derive(Debug, Parser)]
@@ -40,10 +42,28 @@ pub enum Command {
     /// Run this shard's tests on local parallel workers and write one JUnit report.
     #[command(after_help = RUN_AFTER_HELP)]
     Run(RunArgs),
+    /// Merge the JUnit and coverage reports of all shards into one of each.
+    #[command(after_help = MERGE_AFTER_HELP)]
+    Merge(MergeArgs),
     /// Record runs into a timing history and inspect it.
     #[command(subcommand)]
     Timings(TimingsCommand),
 }
+
+const MERGE_AFTER_HELP: &str = "\
+Examples:
+  rxdist merge --junit 'shards/*/junit.xml' --coverage 'shards/*/coverage.xml' --out-dir merged
+  rxdist merge --junit shards/ --out-dir merged --history .rxdist/history.zst
+
+Inputs are files, directories (searched recursively for *.xml, and for coverage also *.lcov and
+*.info; each optionally .zst-compressed) or glob patterns, quoted so that rxdist expands them the
+same way on every shell. They are merged in natural path order (shard-2 before shard-10).
+JUnit goes to DIR/junit.xml; coverage to DIR/coverage.xml (Cobertura), DIR/coverage.lcov
+(LCOV) or DIR/jacoco.xml (JaCoCo XML), one file per format found. Every output is written
+through a temporary file and renamed, so a reader never sees half a report.
+
+Exit codes: 0 merged, 2 usage, 3 nothing readable, 4 some inputs broken or missing (the rest
+merged; --allow-broken makes this 0), 5 no input matched, 7 file I/O.";
 
 const RUN_AFTER_HELP: &str = "\
 Examples:
@@ -302,6 +322,66 @@ pub enum RunnerArg {
     Template,
 }
 
+/// `rxdist merge`.
+#[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("inputs").required(true).multiple(true).args(["junit", "coverage"])))]
+pub struct MergeArgs {
+    /// JUnit XML reports: files, directories or quoted glob patterns (repeatable)
+    #[arg(long, value_name = "PATH_OR_GLOB", num_args = 1..)]
+    pub junit: Vec<String>,
+
+    /// Coverage reports (Cobertura, LCOV or `JaCoCo` XML): files, directories or quoted glob
+    /// patterns (repeatable)
+    #[arg(long, value_name = "PATH_OR_GLOB", num_args = 1..)]
+    pub coverage: Vec<String>,
+
+    /// Directory the merged reports are written to
+    #[arg(long, value_name = "DIR", env = "RXDIST_OUT_DIR")]
+    pub out_dir: Option<PathBuf>,
+
+    /// Timing history to record the merged run into (created if absent)
+    #[arg(long, value_name = "FILE", env = "RXDIST_HISTORY")]
+    pub history: Option<PathBuf>,
+
+    /// What to do with several results of one test (retries, re-run jobs) [default: collapse]
+    #[arg(long, value_name = "POLICY", env = "RXDIST_MERGE_RETRIES")]
+    pub retries: Option<RetryPolicyArg>,
+
+    /// Rewrite coverage paths starting with FROM to start with TO (repeatable), e.g.
+    /// --path-map /builds/app/=
+    #[arg(
+        long,
+        value_name = "FROM=TO",
+        env = "RXDIST_PATH_MAP",
+        value_delimiter = ','
+    )]
+    pub path_map: Vec<String>,
+
+    /// Exit 0 even when some inputs were broken or missing (they are still reported)
+    #[arg(long, env = "RXDIST_ALLOW_BROKEN")]
+    pub allow_broken: bool,
+
+    /// How test ids are formed when recording into --history [default: auto]
+    #[arg(long, value_name = "FRAMEWORK", env = "RXDIST_FRAMEWORK")]
+    pub framework: Option<FrameworkArg>,
+
+    /// Directory that relative test file paths are resolved against when recording [default: .]
+    #[arg(long, value_name = "DIR")]
+    pub rootdir: Option<PathBuf>,
+}
+
+/// What `rxdist merge` does with several results of one test.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RetryPolicyArg {
+    /// Keep every result as its own testcase
+    Keep,
+    /// One testcase: the final outcome, earlier failures as flakyFailure/rerunFailure
+    Collapse,
+    /// Only the last result
+    Last,
+}
+
 /// `rxdist timings ...`.
 #[derive(Debug, Subcommand)]
 pub enum TimingsCommand {
@@ -309,6 +389,8 @@ pub enum TimingsCommand {
     Record(RecordArgs),
     /// Summarise a timing history.
     Show(ShowArgs),
+    /// Download the newest timing history a workflow run uploaded as a GitHub artifact.
+    Fetch(FetchArgs),
 }
 
 /// `rxdist timings record`.
@@ -360,6 +442,84 @@ pub struct ShowArgs {
     /// Output format
     #[arg(long, value_name = "FORMAT", default_value = "text")]
     pub format: ShowFormat,
+}
+
+/// `rxdist timings fetch`.
+#[derive(Debug, Args)]
+#[command(after_help = "\
+Looks for the newest artifact of that name that has not expired, was uploaded by a workflow run
+on the branch, and not by a run on a fork; downloads it (at most --max-bytes), checks GitHub's
+sha256 digest of it, and installs the one file at its root, which must have the same file name
+as --history and be a timing history, into --history (atomically).
+
+GitHub is GITHUB_API_URL (default https://api.github.com). The token needs `actions: read`.
+Rate limits, 5xx answers and network errors are retried with backoff, for a minute at most.
+
+When no usable timings are found, a warning is printed (a ::warning:: annotation inside GitHub
+Actions), --history is left as it was, and the exit code is 0: planning goes on without history.
+
+Exit codes: 0 installed, or no usable timings (a warning), 2 usage, 7 file I/O,
+11 no usable timings with --require-timings.")]
+pub struct FetchArgs {
+    /// Where the history is installed; its file name is the file looked for in the artifact
+    #[arg(long, value_name = "FILE", env = "RXDIST_HISTORY")]
+    pub history: Option<PathBuf>,
+
+    /// The repository.
+    #[arg(
+        long,
+        value_name = "OWNER/NAME",
+        help = "The repository, as OWNER/NAME [default: GITHUB_REPOSITORY, else the git remote origin]"
+    )]
+    pub repo: Option<String>,
+
+    /// Name of the artifact holding the history [default: rxdist-timings]
+    #[arg(long, value_name = "NAME", env = "RXDIST_ARTIFACT")]
+    pub artifact: Option<String>,
+
+    /// Use timings uploaded on this branch [default: the repository's default branch]
+    #[arg(long, value_name = "BRANCH", env = "RXDIST_TIMINGS_BRANCH")]
+    pub branch: Option<String>,
+
+    /// The GitHub token (redacted in `Debug`).
+    #[arg(
+        long,
+        value_name = "TOKEN",
+        value_parser = parse_token,
+        help = "GitHub token [default: GITHUB_TOKEN, else GH_TOKEN; prefer those: arguments are visible to other processes]"
+    )]
+    pub token: Option<Token>,
+
+    /// Fail (exit code 11) instead of warning when no usable timings are found
+    #[arg(
+        long,
+        env = "RXDIST_REQUIRE_TIMINGS",
+        value_parser = clap::builder::BoolishValueParser::new()
+    )]
+    pub require_timings: bool,
+
+    /// Largest artifact zip, and largest history file inside it, in bytes [default: 268435456]
+    #[arg(long, value_name = "BYTES", env = "RXDIST_MAX_BYTES")]
+    pub max_bytes: Option<u64>,
+
+    /// Milliseconds one second of retry waiting lasts (tests shorten the waits)
+    #[arg(
+        long,
+        value_name = "MS",
+        env = "RXDIST_FETCH_WAIT_UNIT_MS",
+        hide = true
+    )]
+    pub wait_unit_ms: Option<u64>,
+}
+
+/// Never fails: clap would print a rejected value, and this one is a secret. The settings
+/// check it.
+#[expect(
+    clippy::unnecessary_wraps,
+    reason = "clap's value parsers return a Result"
+)]
+fn parse_token(text: &str) -> Result<Token, std::convert::Infallible> {
+    Ok(Token::new(text))
 }
 
 /// A test runner whose collection rxdist can run.

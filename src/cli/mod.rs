@@ -6,7 +6,7 @@
 mod args;
 
 pub use args::{
-    Cli, CollectRunner, Command, DistArg, FlakyResult, FrameworkArg, GranularityArg, PlanArgs,
-    PlanCommand, PlanFormat, RecordArgs, RunArgs, RunnerArg, ShardArgs, ShardFormat, ShowArgs,
-    ShowFormat, TimingsCommand,
+    Cli, CollectRunner, Command, DistArg, FetchArgs, FlakyResult, FrameworkArg, GranularityArg,
+    MergeArgs, PlanArgs, PlanCommand, PlanFormat, RecordArgs, RetryPolicyArg, RunArgs, RunnerArg,
+    ShardArgs, ShardFormat, ShowArgs, ShowFormat, TimingsCommand,
 };

@@ -50,7 +50,7 @@ fn run(cli: &Cli, env: &Env) -> Result<Completion, Error> {
         Command::Shard(args) if !args.command.is_empty() => {
             let run_args = settings::run_args_from_shard(args);
             let settings = settings::resolve_run(&run_args, &file, env)?;
-            super::run::run(&settings, &cwd, interactive(env))
+            super::run::run(&settings, &cwd, interactive(env), env)
         }
         Command::Shard(args) => {
             let settings = settings::resolve_shard(args, &file, env)?;
@@ -58,7 +58,11 @@ fn run(cli: &Cli, env: &Env) -> Result<Completion, Error> {
         }
         Command::Run(args) => {
             let settings = settings::resolve_run(args, &file, env)?;
-            super::run::run(&settings, &cwd, interactive(env))
+            super::run::run(&settings, &cwd, interactive(env), env)
+        }
+        Command::Merge(args) => {
+            let settings = settings::resolve_merge(args, &file)?;
+            super::merge::run(&settings)
         }
         Command::Timings(TimingsCommand::Record(args)) => {
             let settings = settings::resolve_record(args, &file)?;
@@ -67,6 +71,10 @@ fn run(cli: &Cli, env: &Env) -> Result<Completion, Error> {
         Command::Timings(TimingsCommand::Show(args)) => {
             let settings = settings::resolve_show(args, &file)?;
             super::timings::show(&settings, args.top, args.format)
+        }
+        Command::Timings(TimingsCommand::Fetch(args)) => {
+            let settings = settings::resolve_fetch(args, &file, env)?;
+            super::fetch::fetch(&settings, &cwd)
         }
     }
 }

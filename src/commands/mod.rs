@@ -5,8 +5,11 @@
 
 mod diagnostics;
 mod entry;
+mod fetch;
+mod github;
 mod inputs;
 mod last_failed;
+mod merge;
 mod plan;
 mod render;
 mod run;

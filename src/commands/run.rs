@@ -12,11 +12,13 @@
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use super::{diagnostics, inputs, last_failed, plan};
 use crate::atomic;
+use crate::ci::github::{self, Counts, FailureNote, JobSummary, ShardTime};
 use crate::cli::RunnerArg;
+use crate::env::Env;
 use crate::error::{Completion, Error};
 use crate::identity::file_key;
 use crate::plan::{Granularity, plan_owned};
@@ -50,7 +52,12 @@ const ENUMERATE_DEADLINE: std::time::Duration = std::time::Duration::from_secs(5
 const SLOWEST: usize = 10;
 
 /// Runs `rxdist run`.
-pub fn run(settings: &RunSettings, cwd: &Path, interactive: bool) -> Result<Completion, Error> {
+pub fn run(
+    settings: &RunSettings,
+    cwd: &Path,
+    interactive: bool,
+    env: &Env,
+) -> Result<Completion, Error> {
     let started = Instant::now();
     let cancel = CancelFlag::install().map_err(|source| Error::Write {
         path: PathBuf::from("<signal handlers>"),
@@ -149,6 +156,7 @@ pub fn run(settings: &RunSettings, cwd: &Path, interactive: bool) -> Result<Comp
             .as_deref()
             .map(|out| (out, coverage_dir.as_path())),
         history,
+        env,
     )?;
     Ok(completion(&outcome.ending, &results, settings))
 }
@@ -182,12 +190,25 @@ fn write_outputs(
     last_failed: Option<Vec<String>>,
     coverage: Option<(&Path, &Path)>,
     history: History,
+    env: &Env,
 ) -> Result<(), Error> {
     let (index, total) = settings.shard;
+    let predicted = predicted_seconds(&history, results);
     let mut properties = vec![(
         "rxdist.shard".to_owned(),
         format!("{}/{}", index + 1, total),
     )];
+    // What `rxdist merge` needs to show how balanced the split was.
+    if let Some(predicted) = predicted {
+        properties.push((
+            "rxdist.predicted_seconds".to_owned(),
+            format!("{predicted:.3}"),
+        ));
+    }
+    properties.push((
+        "rxdist.wall_seconds".to_owned(),
+        format!("{:.3}", started.elapsed().as_secs_f64()),
+    ));
     if let Some(version) = &outcome.observed.pytest_version {
         properties.push(("pytest.version".to_owned(), version.clone()));
     }
@@ -210,12 +231,12 @@ fn write_outputs(
         outcome.batches
     ));
 
-    if let Some(previous) = last_failed {
-        if let Err(error) = last_failed::write(cwd, &last_failed::updated(previous, results)) {
-            diagnostics::warning(format_args!(
-                "cannot update .pytest_cache for --lf: {error}"
-            ));
-        }
+    if let Some(previous) = last_failed
+        && let Err(error) = last_failed::write(cwd, &last_failed::updated(previous, results))
+    {
+        diagnostics::warning(format_args!(
+            "cannot update .pytest_cache for --lf: {error}"
+        ));
     }
 
     if let Some((out, data_dir)) = coverage {
@@ -237,7 +258,119 @@ fn write_outputs(
         record(path, history, results)?;
     }
 
+    let mut outputs = vec![("junit", settings.junit_out.display().to_string())];
+    if let Some((out, _)) = coverage {
+        outputs.push(("coverage", out.display().to_string()));
+    }
+    let summary = job_summary(settings, results, started.elapsed(), predicted);
+    outputs.extend([
+        ("tests", summary.counts.tests.to_string()),
+        (
+            "failed",
+            (summary.counts.failed + summary.counts.errors).to_string(),
+        ),
+        ("flaky", summary.counts.flaky.to_string()),
+    ]);
+    super::github::publish(env, &summary, &outputs);
     Ok(())
+}
+
+/// What the history predicted this shard's tests take, one after another; `None` without a
+/// history (every estimate would be the same guess).
+fn predicted_seconds(history: &History, results: &Results) -> Option<f64> {
+    if history.runs() == 0 {
+        return None;
+    }
+    let estimator = Estimator::new(history);
+    Some(
+        results
+            .iter()
+            .map(|(id, _)| estimator.estimate(id).micros as f64 / 1e6)
+            .sum(),
+    )
+}
+
+/// The run as GitHub's job summary shows it.
+fn job_summary(
+    settings: &RunSettings,
+    results: &Results,
+    elapsed: Duration,
+    predicted: Option<f64>,
+) -> JobSummary {
+    let (index, total) = settings.shard;
+    let tally = results.tally();
+    let mut failures = Vec::new();
+    let mut flaky = Vec::new();
+    let mut timed = Vec::new();
+    let mut test_seconds = 0.0;
+    for (id, result) in results.in_order() {
+        let Some(last) = result.last() else { continue };
+        test_seconds += result.attempts.iter().map(|a| a.seconds).sum::<f64>();
+        if last.status != Status::NotRun {
+            timed.push((id.clone(), last.seconds));
+        }
+        if result.is_flaky() {
+            flaky.push(id.clone());
+        } else if last.status.is_failure() {
+            let location = last.location.as_ref();
+            let file = location.and_then(|l| l.file.clone());
+            // The traceback's line of the test file; else pytest's 0-based line of the test.
+            let line = match (&file, &last.details, settings.runner) {
+                (Some(file), Some(details), RunnerArg::Pytest) => {
+                    github::pytest_failure_line(details, file)
+                }
+                _ => None,
+            }
+            .or_else(|| match settings.runner {
+                RunnerArg::Pytest => location.and_then(|l| l.line).map(|line| line + 1),
+                RunnerArg::Template => location.and_then(|l| l.line),
+            });
+            failures.push(FailureNote {
+                id: id.clone(),
+                kind: last.status.label().to_ascii_lowercase(),
+                file,
+                line,
+                message: last.message.clone().unwrap_or_default(),
+                details: last.details.clone(),
+            });
+        }
+    }
+    timed.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    timed.truncate(SLOWEST);
+    // Timeouts count as failures, crashes as errors, as in the report's counters.
+    let errors = tally.errors as u64;
+    JobSummary {
+        title: if total > 1 {
+            format!("rxdist run: shard {}/{total}", index + 1)
+        } else {
+            "rxdist run".to_owned()
+        },
+        counts: Counts {
+            tests: tally.total as u64,
+            passed: tally.passed as u64,
+            failed: tally.failed as u64 - errors,
+            errors,
+            skipped: (tally.skipped + tally.xfailed) as u64,
+            flaky: tally.flaky as u64,
+            not_run: tally.not_run as u64,
+            seconds: test_seconds,
+        },
+        failures,
+        flaky,
+        slowest: timed,
+        shards: vec![ShardTime {
+            shard: format!("{}/{total}", index + 1),
+            tests: (tally.total - tally.not_run) as u64,
+            predicted_seconds: predicted,
+            actual_seconds: test_seconds,
+        }],
+        notes: vec![format!(
+            "Wall time {:.1}s on {} workers; report: `{}`",
+            elapsed.as_secs_f64(),
+            settings.workers,
+            settings.junit_out.display()
+        )],
+    }
 }
 
 /// The exit status of a finished run.

@@ -73,6 +73,16 @@ pub enum JunitError {
         source: quick_xml::Error,
     },
 
+    /// Something well-formed XML does not allow where it was found (a DOCTYPE after the root
+    /// element, an element or attribute name that is not a name).
+    #[error("malformed XML at byte {offset}: {what}")]
+    Misplaced {
+        /// Where it was found.
+        offset: u64,
+        /// What was found.
+        what: &'static str,
+    },
+
     /// An attribute value uses an entity reference that is not one of XML's five predefined
     /// entities or a character reference.
     #[error(

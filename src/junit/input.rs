@@ -30,6 +30,8 @@ pub(super) struct Lookahead<R> {
     consumed: u64,
     /// Most bytes [`BufRead::fill_buf`] lets be consumed before it fails; `u64::MAX` when off.
     markup_limit: u64,
+    /// Bytes consumed since the start.
+    position: u64,
 }
 
 impl<R: Read> Lookahead<R> {
@@ -42,6 +44,7 @@ impl<R: Read> Lookahead<R> {
             end: 0,
             consumed: 0,
             markup_limit: u64::MAX,
+            position: 0,
         }
     }
 
@@ -51,6 +54,11 @@ impl<R: Read> Lookahead<R> {
     pub(super) fn limit_markup(&mut self, limit: u64) {
         self.consumed = 0;
         self.markup_limit = limit;
+    }
+
+    /// Bytes consumed since the start of the input.
+    pub(super) fn position(&self) -> u64 {
+        self.position
     }
 
     /// Lifts the limit set by [`Lookahead::limit_markup`].
@@ -112,6 +120,7 @@ impl<R: Read> BufRead for Lookahead<R> {
         let amount = amount.min(self.end - self.start);
         self.start += amount;
         self.consumed += amount as u64;
+        self.position += amount as u64;
     }
 }
 
@@ -141,6 +150,9 @@ pub(super) fn sniff<R: Read>(input: &mut Lookahead<R>) -> io::Result<Sniffed> {
             "it starts with a UTF-16 or UTF-32 byte order mark",
         ));
     }
+    // Only the first bytes: a NUL further on is a control character inside the document,
+    // which the merge escapes and the reader never looks at, not a sign of binary data.
+    let head = &head[..head.len().min(64)];
     let Some(first_nul) = memchr::memchr(0, head) else {
         return Ok(Sniffed::Utf8);
     };

@@ -7,8 +7,10 @@
 
 mod error;
 mod input;
+pub mod merge;
 mod model;
 mod reader;
+mod scan;
 mod time;
 pub mod write;
 

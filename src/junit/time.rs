@@ -30,6 +30,29 @@ pub fn parse_time(raw: &str) -> Option<f64> {
     Some(value.abs())
 }
 
+/// Whole milliseconds in `seconds`, rounded; 0 for anything that is not a positive finite
+/// duration, saturating at `u64::MAX`. Every time rxdist writes goes through here, so sums of
+/// written times are exact.
+pub(crate) fn to_millis(seconds: f64) -> u64 {
+    if seconds.is_finite() && seconds > 0.0 {
+        // `as` saturates for values beyond u64's range.
+        (seconds * 1000.0).round() as u64
+    } else {
+        0
+    }
+}
+
+/// Milliseconds written as seconds with at most three decimals and no trailing zeros
+/// (`1.5`, `0.001`, `2`).
+pub(crate) fn format_millis(millis: u64) -> String {
+    let (whole, fraction) = (millis / 1000, millis % 1000);
+    if fraction == 0 {
+        return whole.to_string();
+    }
+    let digits = format!("{fraction:03}");
+    format!("{whole}.{}", digits.trim_end_matches('0'))
+}
+
 /// Rewrites a number containing commas into the form [`str::parse`] accepts, or `None` when
 /// the commas fit neither the thousands-separator nor the decimal-comma reading.
 fn normalise_commas(number: &str) -> Option<String> {
@@ -64,7 +87,20 @@ fn normalise_commas(number: &str) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
-    use super::parse_time;
+    use super::{format_millis, parse_time, to_millis};
+
+    #[test]
+    fn millis_round_and_format() {
+        assert_eq!(to_millis(1.23456), 1235);
+        assert_eq!(to_millis(-1.0), 0);
+        assert_eq!(to_millis(f64::NAN), 0);
+        assert_eq!(to_millis(1e300), u64::MAX);
+        assert_eq!(format_millis(0), "0");
+        assert_eq!(format_millis(1), "0.001");
+        assert_eq!(format_millis(1500), "1.5");
+        assert_eq!(format_millis(2000), "2");
+        assert_eq!(format_millis(1_234_567), "1234.567");
+    }
 
     #[test]
     fn plain_numbers() {

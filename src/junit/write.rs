@@ -272,33 +272,32 @@ fn element_with_time(
 
 /// Seconds with at most three decimals, without trailing zeros.
 fn seconds(value: f64) -> String {
-    let value = if value.is_finite() && value > 0.0 {
-        value
-    } else {
-        0.0
-    };
-    let text = format!("{value:.3}");
-    let text = text.trim_end_matches('0').trim_end_matches('.');
-    if text.is_empty() {
-        "0".to_owned()
-    } else {
-        text.to_owned()
-    }
+    super::time::format_millis(super::time::to_millis(value))
 }
 
 /// Whether XML 1.0 allows `c` in a document.
-fn allowed(c: char) -> bool {
+pub(super) fn allowed(c: char) -> bool {
     matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..)
+}
+
+/// The visible form of a character XML 1.0 does not allow, by its code (a surrogate, or a
+/// byte that is not UTF-8, included): `\xNN` below 0x100, `\uNNNN` above.
+pub(super) struct Visible(pub(super) u32);
+
+impl std::fmt::Display for Visible {
+    fn fmt(&self, out: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let code = self.0;
+        if code < 0x100 {
+            write!(out, "\\x{code:02x}")
+        } else {
+            write!(out, "\\u{code:04x}")
+        }
+    }
 }
 
 fn visible(c: char, out: &mut String) {
     use std::fmt::Write as _;
-    let code = u32::from(c);
-    if code < 0x100 {
-        let _ = write!(out, "\\x{code:02x}");
-    } else {
-        let _ = write!(out, "\\u{code:04x}");
-    }
+    let _ = write!(out, "{}", Visible(u32::from(c)));
 }
 
 /// Escapes element text.

@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-use crate::cli::{DistArg, FlakyResult, FrameworkArg, GranularityArg, RunnerArg};
+use crate::cli::{DistArg, FlakyResult, FrameworkArg, GranularityArg, RetryPolicyArg, RunnerArg};
 
 /// Default name of the configuration file, looked up in the working directory.
 pub const DEFAULT_NAME: &str = ".rxdist.yml";
@@ -63,6 +63,21 @@ pub struct ConfigFile {
     pub runner: Option<RunnerArg>,
     /// `rxdist run --cov-out`
     pub cov_out: Option<PathBuf>,
+    /// `rxdist merge --out-dir`
+    pub merge_out_dir: Option<PathBuf>,
+    /// `rxdist merge --retries`
+    pub merge_retries: Option<RetryPolicyArg>,
+    /// `rxdist merge --path-map` (a list of `FROM=TO`)
+    #[serde(default)]
+    pub path_map: Vec<String>,
+    /// `rxdist merge --allow-broken`
+    pub allow_broken: Option<bool>,
+    /// `rxdist timings fetch --artifact`
+    pub artifact: Option<String>,
+    /// `rxdist timings fetch --branch`
+    pub timings_branch: Option<String>,
+    /// `rxdist timings fetch --require-timings`
+    pub require_timings: Option<bool>,
     /// Concurrency groups of `rxdist run` (only in the file: a list of records).
     #[serde(default)]
     pub groups: Vec<GroupConfig>,

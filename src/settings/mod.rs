@@ -4,11 +4,17 @@
 //! Commands receive these plain structs and never look at clap types, the configuration file
 //! or the environment themselves.
 
+mod fetch;
 mod file;
+mod merge;
 mod resolve;
 mod run;
 
+pub use fetch::{
+    DEFAULT_API_URL, DEFAULT_ARTIFACT, DEFAULT_MAX_BYTES, FetchSettings, resolve_fetch,
+};
 pub use file::{ConfigFile, FileError, GroupConfig};
+pub use merge::{MergeSettings, resolve_merge};
 pub use resolve::{
     KeepTogether, PlanSettings, RecordSettings, SettingsError, ShardSettings, ShowSettings,
     TestSource, Total, resolve_plan, resolve_record, resolve_shard, resolve_show,

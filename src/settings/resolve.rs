@@ -276,7 +276,10 @@ pub fn resolve_show(args: &ShowArgs, file: &ConfigFile) -> Result<ShowSettings, 
     })
 }
 
-fn required_history(flag: Option<&Path>, file: &ConfigFile) -> Result<PathBuf, SettingsError> {
+pub(super) fn required_history(
+    flag: Option<&Path>,
+    file: &ConfigFile,
+) -> Result<PathBuf, SettingsError> {
     flag.map(Path::to_path_buf)
         .or_else(|| file.history.as_deref().map(|path| file.path(path)))
         .ok_or(SettingsError::Missing {
@@ -387,7 +390,7 @@ fn test_source(
     })
 }
 
-fn resolve_framework(arg: Option<FrameworkArg>) -> Option<Framework> {
+pub(super) fn resolve_framework(arg: Option<FrameworkArg>) -> Option<Framework> {
     match arg.unwrap_or(FrameworkArg::Auto) {
         FrameworkArg::Auto => None,
         FrameworkArg::Pytest => Some(Framework::Pytest),
@@ -524,10 +527,11 @@ pub(super) fn parse_shard_fraction(text: &str) -> Result<(usize, usize), Setting
 /// Parses `8m`, `90s`, `1h 30m`, or a bare number of seconds.
 pub(super) fn parse_duration(flag: &'static str, text: &str) -> Result<Duration, SettingsError> {
     let trimmed = text.trim();
-    if let Ok(seconds) = trimmed.parse::<f64>() {
-        if seconds.is_finite() && seconds >= 0.0 {
-            return Ok(Duration::from_secs_f64(seconds));
-        }
+    if let Ok(seconds) = trimmed.parse::<f64>()
+        && seconds.is_finite()
+        && seconds >= 0.0
+    {
+        return Ok(Duration::from_secs_f64(seconds));
     }
     humantime::parse_duration(trimmed).map_err(|error| SettingsError::Invalid {
         flag,

@@ -750,11 +750,11 @@ impl History {
             for (position, &index) in indices.iter().enumerate() {
                 let m = &merged[index];
                 let mut seconds = m.seconds;
-                if position == 0 {
-                    if let Some(setup) = setup {
-                        // The first test's own duration is what is left once the setup is paid.
-                        seconds = seconds.map(|s| round_micros((s - setup).max(0.0)));
-                    }
+                if position == 0
+                    && let Some(setup) = setup
+                {
+                    // The first test's own duration is what is left once the setup is paid.
+                    seconds = seconds.map(|s| round_micros((s - setup).max(0.0)));
                 }
                 let entry = if let Some(entry) = tests.tests.get_mut(m.suffix) {
                     report.updated += 1;

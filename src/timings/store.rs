@@ -240,16 +240,16 @@ fn read_header(bytes: &[u8]) -> Result<Header, StoreError> {
 fn decompress(frame: &[u8], limit: u64) -> Result<Vec<u8>, StoreError> {
     // Bytes after the one frame would be ignored by the decoder; a file with some is damaged
     // (or two writers raced), so say so rather than trust the first part.
-    if let Ok(size) = zstd::zstd_safe::find_frame_compressed_size(frame) {
-        if size != frame.len() {
-            return Err(StoreError::Decompress(std::io::Error::new(
-                std::io::ErrorKind::InvalidData,
-                format!(
-                    "{} bytes follow the compressed document",
-                    frame.len() - size
-                ),
-            )));
-        }
+    if let Ok(size) = zstd::zstd_safe::find_frame_compressed_size(frame)
+        && size != frame.len()
+    {
+        return Err(StoreError::Decompress(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            format!(
+                "{} bytes follow the compressed document",
+                frame.len() - size
+            ),
+        )));
     }
     let declared = zstd::zstd_safe::get_frame_content_size(frame)
         .ok()
@@ -474,13 +474,13 @@ impl<'de> Visitor<'de> for DocumentVisitor {
         if !format_seen || !version_seen {
             return Err(de::Error::custom("the format or version key is missing"));
         }
-        if let Some(count) = declared_count {
-            if count != history.test_count {
-                return Err(de::Error::custom(format_args!(
-                    "test_count says {count} but the document holds {}",
-                    history.test_count
-                )));
-            }
+        if let Some(count) = declared_count
+            && count != history.test_count
+        {
+            return Err(de::Error::custom(format_args!(
+                "test_count says {count} but the document holds {}",
+                history.test_count
+            )));
         }
         let latest = history
             .files
