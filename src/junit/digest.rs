@@ -154,6 +154,7 @@ impl Digester {
             time: None,
             outcome: Outcome::Passed,
             suites: self.suites.clone(),
+            id: None,
         };
         scan::for_each_attribute(start, offset, &self.limits, false, |key, value| {
             match key {

@@ -17,5 +17,5 @@ pub mod write;
 
 pub use error::JunitError;
 pub use model::{Outcome, TestCase};
-pub use reader::{Limits, ReadSummary, read_testcases};
+pub use reader::{ID_PROPERTY, Limits, ReadSummary, read_testcases};
 pub use time::parse_time;
