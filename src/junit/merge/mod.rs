@@ -58,6 +58,7 @@ mod group;
 mod index;
 mod sanitize;
 mod source;
+mod tag;
 
 #[cfg(test)]
 mod tests;

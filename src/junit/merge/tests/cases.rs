@@ -581,3 +581,18 @@ fn a_tag_that_fails_the_checks_is_never_written() {
         assert!(!out.contains('\u{18}') && !out.contains('\u{1}'), "{out}");
     }
 }
+
+#[test]
+fn a_time_inside_another_value_is_not_the_time() {
+    let xml = r#"<testsuite name="s"><testcase classname="c" name="x time=" time="1.23456"/><testcase classname="c" name=" time=" file="a"/></testsuite>"#;
+    let (out, report) = merge_bytes(&[("x", xml.as_bytes())], COLLAPSE);
+    assert!(
+        out.contains(r#"<testcase classname="c" name="x time=" time="1.235"/>"#),
+        "{out}"
+    );
+    assert!(
+        out.contains(r#"<testcase classname="c" name=" time=" file="a"/>"#),
+        "{out}"
+    );
+    assert!((report.totals.time - 1.235).abs() < 1e-9);
+}

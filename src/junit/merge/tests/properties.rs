@@ -9,8 +9,8 @@ use proptest::prelude::*;
 
 use super::{check_output, merge_bytes, merge_unchecked, testcases};
 use crate::junit::merge::RetryPolicy;
-use crate::junit::time::to_millis;
 use crate::junit::parse_time;
+use crate::junit::time::to_millis;
 
 #[derive(Debug, Clone)]
 struct GenCase {
