@@ -596,3 +596,14 @@ fn a_time_inside_another_value_is_not_the_time() {
     );
     assert!((report.totals.time - 1.235).abs() < 1e-9);
 }
+
+#[test]
+fn bytes_that_are_not_utf8_inside_a_tag_end_the_input_there() {
+    // quick-xml reads tags as UTF-8; a Latin-1 name is where the input breaks, and what came
+    // before it is merged.
+    let xml = b"<testsuite name=\"s\"><testcase classname=\"c\" name=\"ok\"/><testcase classname=\"c\" name=\"caf\xe9\"/><testcase classname=\"c\" name=\"after\"/></testsuite>";
+    let (out, report) = merge_bytes(&[("latin1", xml)], COLLAPSE);
+    assert!(report.inputs[0].problem.is_some(), "{report:?}");
+    assert_eq!(report.inputs[0].testcases, 1);
+    assert!(out.contains(r#"name="ok""#) && !out.contains("after"));
+}
