@@ -134,3 +134,73 @@ fn outside_github_actions_nothing_is_written_for_it() {
     names.sort();
     assert_eq!(names, vec!["out", "pytest.ini", "tests"]);
 }
+
+#[test]
+fn merging_the_shards_summarises_the_whole_run_and_its_balance() {
+    let project = project();
+    for shard in ["1/2", "2/2"] {
+        let out = format!("shards/{}/junit.xml", &shard[..1]);
+        let output = rxdist()
+            .current_dir(project.path())
+            .args([
+                "run",
+                "--shard",
+                shard,
+                "-n",
+                "1",
+                "--retries",
+                "1",
+                "--junit-out",
+            ])
+            .args([out.as_str()])
+            .args(["--", "python3", "-m", "pytest", "-p", "no:cacheprovider"])
+            .run();
+        assert!(matches!(output.code, 0 | 1), "{}", output.stderr);
+    }
+    let github = tempfile::tempdir().unwrap();
+    let output = rxdist()
+        .current_dir(project.path())
+        .args(["merge", "--junit", "shards", "--out-dir", "merged"])
+        .env("GITHUB_ACTIONS", "true")
+        .env("GITHUB_STEP_SUMMARY", github.path().join("summary.md"))
+        .env("GITHUB_OUTPUT", github.path().join("output.txt"))
+        .run()
+        .success();
+    let annotations: Vec<&str> = output
+        .stdout
+        .lines()
+        .filter(|line| line.starts_with("::error "))
+        .collect();
+    assert_eq!(annotations.len(), 2, "{}", output.stdout);
+    assert!(
+        annotations
+            .iter()
+            .any(|line| line.starts_with("::error file=tests/test_report.py,line=11,")),
+        "{annotations:?}"
+    );
+    let summary = std::fs::read_to_string(github.path().join("summary.md")).unwrap();
+    assert!(
+        summary.starts_with("## rxdist merge: 2 JUnit reports\n"),
+        "{summary}"
+    );
+    assert!(
+        summary.contains("**4 tests**: 1 passed, 1 failed, 1 errors, 0 skipped, 1 flaky"),
+        "{summary}"
+    );
+    assert!(summary.contains("| 1/2 |"), "{summary}");
+    assert!(summary.contains("| 2/2 |"), "{summary}");
+    assert!(
+        summary.contains("AssertionError: arithmetic, broken"),
+        "{summary}"
+    );
+    assert!(
+        summary.contains("- `tests/test_report.py::test_flaky`"),
+        "{summary}"
+    );
+    let outputs = std::fs::read_to_string(github.path().join("output.txt")).unwrap();
+    assert!(outputs.contains("junit=merged/junit.xml\n"), "{outputs}");
+    assert!(
+        outputs.contains("tests=4\nfailed=2\nflaky=1\n"),
+        "{outputs}"
+    );
+}

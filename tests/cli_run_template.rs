@@ -372,7 +372,16 @@ const NEXTEST: &str = r#"printf '[profile.rxdist]\nfail-fast = false\n[profile.r
 
 /// Runs `expected`'s ids through nextest, checks each verdict, and returns the output.
 fn nextest_run(expected: &[(&str, &str)], options: &[&str], code: i32) -> Output {
-    let work = tempfile::tempdir().unwrap();
+    nextest_run_in(&tempfile::tempdir().unwrap(), expected, options, code)
+}
+
+/// [`nextest_run`], leaving `work/junit.xml` behind.
+fn nextest_run_in(
+    work: &tempfile::TempDir,
+    expected: &[(&str, &str)],
+    options: &[&str],
+    code: i32,
+) -> Output {
     let mut command = rxdist();
     for (name, value) in cargo_env() {
         command = command.env(name, value);
@@ -440,6 +449,57 @@ fn nextest_runs_exact_test_names_with_retries_and_flaky_tests() {
         output.stdout.contains("this test fails on purpose"),
         "{}",
         output.stdout
+    );
+}
+
+#[test]
+fn the_report_of_a_template_run_records_the_ids_that_ran() {
+    // nextest's classname is its binary name, so `classname::name` is not the id rxdist ran:
+    // the report carries the id, and recording it (as `merge --history` does) gives it back.
+    let work = tempfile::tempdir().unwrap();
+    nextest_run_in(
+        &work,
+        &[
+            ("tests::passes", "PASSED"),
+            ("tests::nested::passes", "PASSED"),
+        ],
+        &["-n", "1"],
+        0,
+    );
+    let history = work.path().join("history.zst");
+    rxdist()
+        .args(["timings", "record", "--framework", "generic", "--history"])
+        .arg_path(&history)
+        .args(["--input"])
+        .arg_path(&work.path().join("junit.xml"))
+        .run()
+        .success();
+    let show = rxdist()
+        .args([
+            "timings",
+            "show",
+            "--format",
+            "json",
+            "--top",
+            "10",
+            "--history",
+        ])
+        .arg_path(&history)
+        .run()
+        .success();
+    let summary: serde_json::Value = serde_json::from_str(&show.stdout).unwrap();
+    let mut ids: Vec<&str> = summary["slowest_tests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|test| test["id"].as_str().unwrap())
+        .collect();
+    ids.sort_unstable();
+    assert_eq!(
+        ids,
+        vec!["tests::nested::passes", "tests::passes"],
+        "{}",
+        show.stdout
     );
 }
 

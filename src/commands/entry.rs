@@ -62,7 +62,7 @@ fn run(cli: &Cli, env: &Env) -> Result<Completion, Error> {
         }
         Command::Merge(args) => {
             let settings = settings::resolve_merge(args, &file)?;
-            super::merge::run(&settings)
+            super::merge::run(&settings, env)
         }
         Command::Timings(TimingsCommand::Record(args)) => {
             let settings = settings::resolve_record(args, &file)?;

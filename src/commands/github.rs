@@ -11,6 +11,14 @@ use super::diagnostics;
 use crate::ci::github::{self, JobSummary};
 use crate::env::{Env, EnvVars};
 
+/// Whether anything would be published: inside GitHub Actions, or when one of its files is
+/// named (a summary costs work to build, so callers ask first).
+pub fn wanted(env: &Env) -> bool {
+    env.get(EnvVars::GITHUB_ACTIONS) == Some("true")
+        || env.get(EnvVars::GITHUB_STEP_SUMMARY).is_some()
+        || env.get(EnvVars::GITHUB_OUTPUT).is_some()
+}
+
 /// Writes `summary` to `GITHUB_STEP_SUMMARY`, its failures as annotations on standard output
 /// (inside GitHub Actions only) and `outputs` to `GITHUB_OUTPUT`.
 pub fn publish(env: &Env, summary: &JobSummary, outputs: &[(&str, String)]) {

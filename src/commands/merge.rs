@@ -15,12 +15,16 @@ use std::path::{Path, PathBuf};
 
 use super::{diagnostics, timings};
 use crate::atomic;
+use crate::ci::github::{self, Counts, FailureNote, JobSummary, ShardTime};
 use crate::cli::RetryPolicyArg;
 use crate::coverage::{self, CoverageError, CoverageInput, CoverageOptions, Format, PathMap};
+use crate::env::Env;
 use crate::error::{Completion, Error};
+use crate::identity::{Framework, IdMapper};
 use crate::junit::merge::{
     self as junit_merge, MergeInput, MergeOptions, MergeReport, RetryPolicy,
 };
+use crate::junit::{Limits, Outcome, TestCase, digest};
 use crate::settings::{MergeSettings, RecordSettings};
 
 /// Name of the merged JUnit report in the output directory.
@@ -67,7 +71,7 @@ struct Broken {
 }
 
 /// Runs `rxdist merge`.
-pub fn run(settings: &MergeSettings) -> Result<Completion, Error> {
+pub fn run(settings: &MergeSettings, env: &Env) -> Result<Completion, Error> {
     let outputs = output_paths(&settings.out_dir);
     let junit_inputs = expand(&settings.junit, Kind::Junit, &outputs);
     let coverage_inputs = expand(&settings.coverage, Kind::Coverage, &outputs);
@@ -91,6 +95,8 @@ pub fn run(settings: &MergeSettings) -> Result<Completion, Error> {
 
     let mut summary = String::new();
     let mut written = 0;
+    let mut junit_written: Option<PathBuf> = None;
+    let mut coverage_written: Vec<PathBuf> = Vec::new();
     if !junit_inputs.files.is_empty() {
         let merged = match merge_junit(settings, &junit_inputs.files, &mut broken, &mut summary) {
             Ok(merged) => merged,
@@ -99,15 +105,30 @@ pub fn run(settings: &MergeSettings) -> Result<Completion, Error> {
                 return Err(error);
             }
         };
-        if let Some(junit_out) = merged {
+        if let Some(junit_out) = &merged {
             written += 1;
             if let Some(history) = &settings.history {
-                record(settings, history, junit_out)?;
+                record(settings, history, junit_out.clone())?;
             }
         }
+        junit_written = merged;
     }
     if !coverage_inputs.files.is_empty() {
-        written += merge_coverage(settings, &coverage_inputs.files, &mut broken, &mut summary)?;
+        written += merge_coverage(
+            settings,
+            &coverage_inputs.files,
+            &mut broken,
+            &mut summary,
+            &mut coverage_written,
+        )?;
+    }
+    if super::github::wanted(env) {
+        publish_to_github(
+            env,
+            junit_written.as_deref(),
+            &junit_inputs.files,
+            &coverage_written,
+        );
     }
 
     report_broken(&broken);
@@ -331,6 +352,7 @@ fn merge_coverage(
     files: &[PathBuf],
     broken: &mut Vec<Broken>,
     summary: &mut String,
+    outputs: &mut Vec<PathBuf>,
 ) -> Result<usize, Error> {
     let mut written = 0;
     let groups = group_by_format(files, broken);
@@ -418,8 +440,162 @@ fn merge_coverage(
             percent(report.branches.covered, report.branches.valid),
         );
         written += 1;
+        outputs.push(out);
     }
     Ok(written)
+}
+
+/// How many failed and flaky testcases the job summary reads from the merged report.
+const SUMMARY_CASES: usize = 200;
+
+/// How many of the slowest testcases the job summary lists.
+const SUMMARY_SLOWEST: usize = 10;
+
+/// How much of a failure's text (its end: where the traceback says what went wrong) the job
+/// summary shows.
+const SUMMARY_DETAILS_BYTES: u64 = 4000;
+
+/// The job summary, annotations and outputs of a merge, for GitHub Actions. Reading the
+/// reports again costs one more streaming pass, only inside GitHub Actions; anything that
+/// cannot be read is a warning, never a failed merge.
+fn publish_to_github(env: &Env, junit: Option<&Path>, inputs: &[PathBuf], coverage: &[PathBuf]) {
+    let mut outputs: Vec<(&str, String)> = Vec::new();
+    let mut job = JobSummary {
+        title: match junit {
+            Some(_) => format!("rxdist merge: {} JUnit reports", inputs.len()),
+            None => "rxdist merge".to_owned(),
+        },
+        ..JobSummary::default()
+    };
+    if let Some(junit) = junit {
+        outputs.push(("junit", junit.display().to_string()));
+        match summarise_junit(junit, inputs, &mut job) {
+            Ok(()) => {}
+            Err(error) => diagnostics::warning(format_args!(
+                "no job summary: cannot read {} back: {error}",
+                junit.display()
+            )),
+        }
+    }
+    if let Some(first) = coverage.first() {
+        outputs.push(("coverage", first.display().to_string()));
+    }
+    for path in coverage {
+        job.notes
+            .push(format!("Merged coverage: `{}`", path.display()));
+    }
+    outputs.extend([
+        ("tests", job.counts.tests.to_string()),
+        (
+            "failed",
+            (job.counts.failed + job.counts.errors).to_string(),
+        ),
+        ("flaky", job.counts.flaky.to_string()),
+    ]);
+    super::github::publish(env, &job, &outputs);
+}
+
+fn summarise_junit(junit: &Path, inputs: &[PathBuf], job: &mut JobSummary) -> io::Result<()> {
+    let limits = Limits::default();
+    let merged = digest::digest(
+        BufReader::new(File::open(junit)?),
+        &limits,
+        SUMMARY_CASES,
+        SUMMARY_SLOWEST,
+    )
+    .map_err(io::Error::other)?;
+    let framework = Framework::detect_from_cases(
+        merged
+            .failed
+            .iter()
+            .map(|failed| &failed.case)
+            .chain(&merged.slowest),
+    );
+    let nothing = |_: &str| false;
+    let mapper = IdMapper::new(framework, &nothing, &nothing);
+    let id = |case: &TestCase| {
+        mapper.map(case).unwrap_or_else(|| match &case.classname {
+            Some(classname) if !classname.is_empty() => format!("{classname}::{}", case.name),
+            _ => case.name.clone(),
+        })
+    };
+    let mut file = File::open(junit)?;
+    for failed in &merged.failed {
+        let details = match &failed.body {
+            Some(body) => {
+                let start = body
+                    .start
+                    .max(body.end.saturating_sub(SUMMARY_DETAILS_BYTES));
+                let mut raw = Vec::new();
+                file.seek(io::SeekFrom::Start(start))?;
+                (&mut file).take(body.end - start).read_to_end(&mut raw)?;
+                Some(digest::body_text(&raw))
+            }
+            None => None,
+        };
+        let case = &failed.case;
+        // pytest writes 0-based lines; its traceback names the failing line itself.
+        let python = case
+            .file
+            .as_deref()
+            .is_some_and(|f| Path::new(f).extension().is_some_and(|e| e == "py"));
+        let line = match (&case.file, &details) {
+            (Some(file), Some(details)) if python => github::pytest_failure_line(details, file),
+            _ => None,
+        }
+        .or(case.line.map(|line| u64::from(line) + u64::from(python)));
+        job.failures.push(FailureNote {
+            id: id(case),
+            kind: match case.outcome {
+                Outcome::Error => "error".to_owned(),
+                Outcome::Failed | Outcome::Passed | Outcome::Skipped => "failed".to_owned(),
+            },
+            file: case.file.clone(),
+            line,
+            message: failed.message.clone(),
+            details,
+        });
+    }
+    job.flaky = merged.flaky_cases.iter().map(&id).collect();
+    job.slowest = merged
+        .slowest
+        .iter()
+        .map(|case| (id(case), case.time.unwrap_or(0.0)))
+        .collect();
+    job.counts = Counts {
+        tests: merged.tests,
+        passed: merged
+            .tests
+            .saturating_sub(merged.failures + merged.errors + merged.skipped + merged.flaky),
+        failed: merged.failures,
+        errors: merged.errors,
+        skipped: merged.skipped,
+        flaky: merged.flaky,
+        not_run: 0,
+        seconds: merged.seconds,
+    };
+    for input in inputs {
+        let Ok(stream) = open_stream(input) else {
+            continue;
+        };
+        let Ok(shard) = digest::digest(stream, &limits, 0, 0) else {
+            continue;
+        };
+        let property = |name: &str| {
+            shard
+                .properties
+                .iter()
+                .find(|(key, _)| key == name)
+                .map(|(_, value)| value.clone())
+        };
+        job.shards.push(ShardTime {
+            shard: property("rxdist.shard").unwrap_or_else(|| input.display().to_string()),
+            tests: shard.tests,
+            predicted_seconds: property("rxdist.predicted_seconds").and_then(|v| v.parse().ok()),
+            actual_seconds: shard.seconds,
+        });
+    }
+    Ok(())
 }
 
 /// Sorts the coverage inputs by the format their first bytes show; anything else is broken.

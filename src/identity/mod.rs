@@ -145,6 +145,9 @@ impl<'a> IdMapper<'a> {
     /// leading `./` removed), else `classname::name`, else `name`; `None` only when the
     /// testcase has none of them.
     pub fn map(&self, case: &TestCase) -> Option<String> {
+        if let Some(id) = case.id.as_ref().filter(|id| !id.is_empty()) {
+            return Some(id.clone());
+        }
         match self.framework {
             Framework::Pytest => pytest::node_id(case, self.known_ids, self.file_exists),
             Framework::Generic => generic_id(case),

@@ -16,6 +16,7 @@ fn case(classname: Option<&str>, name: &str, file: Option<&str>) -> TestCase {
         time: Some(0.1),
         outcome: Outcome::Passed,
         suites: vec!["pytest".to_owned()],
+        id: None,
     }
 }
 

@@ -5,6 +5,7 @@
 //! soon as its end tag is seen, so a truncated file still yields every testcase before the cut.
 //! It does no I/O of its own beyond the reader it is handed.
 
+pub mod digest;
 mod error;
 mod input;
 pub mod merge;
@@ -16,5 +17,5 @@ pub mod write;
 
 pub use error::JunitError;
 pub use model::{Outcome, TestCase};
-pub use reader::{Limits, ReadSummary, read_testcases};
+pub use reader::{ID_PROPERTY, Limits, ReadSummary, read_testcases};
 pub use time::parse_time;

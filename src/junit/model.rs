@@ -63,4 +63,8 @@ pub struct TestCase {
     pub outcome: Outcome,
     /// Names of the enclosing `<testsuite>` elements, outermost first.
     pub suites: Vec<String>,
+    /// The test id rxdist wrote into the testcase's `rxdist.id` property, if any: it wins
+    /// over every mapping rule.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
 }

@@ -77,6 +77,8 @@ enum Kind {
     Case,
     /// An element whose body is skipped unread (`<failure>`, `<system-out>`, ...).
     Opaque,
+    /// A testcase's `<properties>`: one of them may name the test's id.
+    CaseProperties,
     /// Anything else: its children are read.
     Other,
 }
@@ -95,7 +97,12 @@ struct CaseBuilder {
     line: Option<u32>,
     time: Option<f64>,
     outcome: Outcome,
+    id: Option<String>,
 }
+
+/// The testcase property through which rxdist names the test a testcase is, when its
+/// attributes alone would not give the id back (template runners).
+pub const ID_PROPERTY: &str = "rxdist.id";
 
 /// The reader's state between events.
 struct Walker<'l, F> {
@@ -119,7 +126,26 @@ impl<F: FnMut(TestCase)> Visitor for Walker<'_, F> {
     ) -> Result<(Kind, bool), JunitError> {
         let local = start.name().local_name();
         let local = local.as_ref();
-        let kind = if parent == Some(Kind::Case) {
+        let kind = if parent == Some(Kind::CaseProperties) {
+            let (mut name, mut value) = (None, None);
+            self.for_each_attribute(start, offset, |key, text| {
+                match key {
+                    "name" => name = Some(text),
+                    "value" => value = Some(text),
+                    _ => {}
+                }
+                Ok(())
+            })?;
+            if let (Some(name), Some(value), Some(case)) = (name, value, self.case.as_mut())
+                && name == ID_PROPERTY
+            {
+                case.id = Some(value.into_owned());
+            }
+            Kind::Opaque
+        } else if parent == Some(Kind::Case) && local == "properties" {
+            self.check_attributes(start, offset)?;
+            Kind::CaseProperties
+        } else if parent == Some(Kind::Case) {
             // A child of a testcase: only its presence matters, never its body.
             let outcome = match local {
                 "failure" => Some(Outcome::Failed),
@@ -165,7 +191,7 @@ impl<F: FnMut(TestCase)> Visitor for Walker<'_, F> {
                 self.suites.pop();
             }
             Kind::Case => self.emit(),
-            Kind::Suites | Kind::Opaque | Kind::Other => {}
+            Kind::Suites | Kind::Opaque | Kind::CaseProperties | Kind::Other => {}
         }
     }
 }
@@ -204,6 +230,7 @@ impl<'l, F: FnMut(TestCase)> Walker<'l, F> {
             time: case.time,
             outcome: case.outcome,
             suites: self.suites.iter().map(|suite| suite.name.clone()).collect(),
+            id: case.id,
         });
     }
 
@@ -234,6 +261,7 @@ impl<'l, F: FnMut(TestCase)> Walker<'l, F> {
             line: None,
             time: None,
             outcome: Outcome::Passed,
+            id: None,
         };
         self.for_each_attribute(start, offset, |key, value| {
             match key {

@@ -399,6 +399,19 @@ fn case(id: &str, result: &TestResult) -> Option<Case> {
     } else {
         (earlier, Vec::new())
     };
+    let mut properties = last.properties.clone();
+    // A report recorded later (`timings record`, `merge --history`) must give this test's id
+    // back. Without a file attribute that is `classname::name` or the name: when neither is
+    // the id (a template runner's own classname, say), the id travels as a property.
+    let round_trips = location.file.is_some()
+        || if location.classname.is_empty() {
+            location.name == id
+        } else {
+            format!("{}::{}", location.classname, location.name) == id
+        };
+    if !round_trips {
+        properties.push((crate::junit::ID_PROPERTY.to_owned(), id.to_owned()));
+    }
     Some(Case {
         classname: location.classname,
         name: location.name,
@@ -408,7 +421,7 @@ fn case(id: &str, result: &TestResult) -> Option<Case> {
         result: result_element,
         flaky,
         reruns,
-        properties: last.properties.clone(),
+        properties,
         stdout: last.stdout.clone(),
         stderr: last.stderr.clone(),
     })

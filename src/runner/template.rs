@@ -693,6 +693,7 @@ mod tests {
             time: Some(0.5),
             outcome,
             suites: Vec::new(),
+            id: None,
         }
     }
 

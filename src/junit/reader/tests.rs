@@ -731,3 +731,16 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn an_rxdist_id_property_names_the_test_and_other_properties_do_not() {
+    let cases = read_ok(
+        r#"<testsuite name="s">
+  <testcase classname="bin" name="tests::a" time="1"><properties><property name="other" value="x"/><property name="rxdist.id" value="tests::a"/></properties><failure message="m">text</failure></testcase>
+  <testcase classname="bin" name="tests::b" time="1"><properties><property name="rxdist.idx" value="no"/></properties></testcase>
+</testsuite>"#,
+    );
+    assert_eq!(cases[0].id.as_deref(), Some("tests::a"));
+    assert_eq!(cases[0].outcome, Outcome::Failed);
+    assert_eq!(cases[1].id, None);
+}
