@@ -1263,6 +1263,30 @@ fn testcases(report: &str) -> Vec<(String, f64)> {
     found
 }
 
+/// The value of a `<property>` of a JUnit report.
+fn property(report: &str, name: &str) -> Option<String> {
+    let mut reader = quick_xml::Reader::from_str(report);
+    loop {
+        match reader.read_event().unwrap() {
+            quick_xml::events::Event::Start(element) | quick_xml::events::Event::Empty(element)
+                if element.name().as_ref() == "property" =>
+            {
+                let value = |key: &str| {
+                    element
+                        .try_get_attribute(key)
+                        .unwrap()
+                        .map(|attribute| attribute.value.into_owned())
+                };
+                if value("name").as_deref() == Some(name) {
+                    return value("value");
+                }
+            }
+            quick_xml::events::Event::Eof => return None,
+            _ => {}
+        }
+    }
+}
+
 /// A plan's slowest shard and its mean shard, in seconds, when every test takes what it took
 /// in run 1.
 fn score(plan: &Value, measured: &BTreeMap<String, f64>) -> (f64, f64) {
@@ -1491,10 +1515,17 @@ fn check_plans(
     for (index, job) in second.tests.iter().enumerate() {
         let report = std::fs::read_to_string(&job.outputs["junit"]).unwrap();
         let ran: BTreeSet<String> = testcases(&report).into_iter().map(|(id, _)| id).collect();
-        assert_eq!(
-            ran,
-            ids_of(&plan_2["shards"][index]),
-            "shard {index} of run 2"
+        let shard = &plan_2["shards"][index];
+        assert_eq!(ran, ids_of(shard), "shard {index} of run 2");
+        // And its report carries the plan's prediction, for the merge's balance table.
+        let predicted: f64 = property(&report, "rxdist.predicted_seconds")
+            .unwrap()
+            .parse()
+            .unwrap();
+        let planned = shard["predicted_seconds"].as_f64().unwrap();
+        assert!(
+            (predicted - planned).abs() < 0.0015,
+            "shard {index}: the run predicted {predicted}s, the plan {planned}s"
         );
     }
 
