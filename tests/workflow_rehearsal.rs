@@ -1596,7 +1596,7 @@ fn run_1_as_executed(played: &Played<'_>, measured: &BTreeMap<String, f64>) -> f
 }
 
 /// Every shard job ran, uploaded its report and timings, and wrote its job summary; the plan
-/// job wrote its own.
+/// and merge jobs wrote theirs.
 fn assert_shards_and_summaries(played: &Played<'_>) {
     assert!(
         played
@@ -1629,6 +1629,22 @@ fn assert_shards_and_summaries(played: &Played<'_>) {
                 .join(format!("rxdist-rxdist/shard/junit-{stem}.xml"))
                 .display()
                 .to_string()
+        );
+    }
+    // The merge job's summary: the whole run's totals and a balance row per shard.
+    let summary = &played.merge.summary;
+    assert!(
+        summary.starts_with(&format!("## rxdist merge: {SHARDS} JUnit reports\n")),
+        "{summary}"
+    );
+    assert!(
+        summary.contains("**35 tests**: 35 passed, 0 failed"),
+        "{summary}"
+    );
+    for shard in 1..=SHARDS {
+        assert!(
+            summary.contains(&format!("\n| {shard}/{SHARDS} | ")),
+            "{summary}"
         );
     }
 }
