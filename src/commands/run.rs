@@ -600,7 +600,7 @@ fn prepare_coverage(
     let out = settings
         .coverage
         .clone()
-        .or_else(|| measures.then(|| PathBuf::from(crate::settings::DEFAULT_COV_OUT)));
+        .or_else(|| measures.then(|| settings.cov_out.clone()));
     if out.is_some() {
         if !measures {
             command.push("--cov".to_owned());

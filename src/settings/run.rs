@@ -60,6 +60,9 @@ pub struct RunSettings {
     pub groups: Vec<GroupConfig>,
     /// Coverage output, when coverage is on.
     pub coverage: Option<PathBuf>,
+    /// Where coverage goes when the command measures it on its own (`--cov` in its pytest
+    /// arguments): `--cov-out`, `cov-out` or the default.
+    pub cov_out: PathBuf,
 }
 
 /// Resolves `rxdist run` settings.
@@ -112,12 +115,13 @@ pub fn resolve_run(
             hint: "--runner template needs --tests FILE (one id per line) or a --history that lists the tests",
         });
     }
-    let coverage = args.cov.then(|| {
-        args.cov_out
-            .clone()
-            .or_else(|| file.cov_out.as_deref().map(|path| file.path(path)))
-            .unwrap_or_else(|| PathBuf::from(DEFAULT_COV_OUT))
-    });
+    let cov_out = args
+        .cov_out
+        .clone()
+        .or_else(|| file.cov_out.as_deref().map(|path| file.path(path)))
+        .unwrap_or_else(|| PathBuf::from(DEFAULT_COV_OUT));
+    // Naming the output asks for coverage as clearly as --cov does.
+    let coverage = (args.cov || args.cov_out.is_some()).then(|| cov_out.clone());
     Ok(RunSettings {
         command: args.command.clone(),
         shard: (index, total),
@@ -154,6 +158,7 @@ pub fn resolve_run(
         },
         groups,
         coverage,
+        cov_out,
     })
 }
 

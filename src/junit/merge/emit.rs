@@ -11,9 +11,12 @@ use quick_xml::events::BytesStart;
 use sha2::{Digest, Sha256};
 
 use super::group::{FOLDED, GROUP_FIRST, LEADER, MergedSuite, Plan, ROLE, SINGLE};
-use super::index::{Case, Counts, HAS_BODY, HAS_FLAKY, HAS_RERUN, Index, NONE, Piece, PieceKind};
+use super::index::{
+    Case, Counts, HAS_BODY, HAS_FLAKY, HAS_RERUN, Index, NONE, NORMAL_TAG, Piece, PieceKind,
+};
 use super::sanitize::{self, Mode};
 use super::source::{Source, Tag, Text, Tokenizer};
+use super::tag::NormalTag;
 use super::{MergeError, MergeInput};
 use crate::junit::Outcome;
 use crate::junit::time::format_millis;
@@ -275,8 +278,14 @@ impl<R: Read + Seek> Emitter<'_, '_, R> {
         indent(out, depth)?;
         self.read_tag(input, case.start, case.tag_len as usize)?;
         let empty = case.flags & HAS_BODY == 0;
-        write_case_tag(out, &self.tag, case.time_ms, empty)
-            .map_err(|err| self.write_or_changed(err))?;
+        write_case_tag(
+            out,
+            &self.tag,
+            case.time_ms,
+            empty,
+            case.flags & NORMAL_TAG != 0,
+        )
+        .map_err(|err| self.write_or_changed(err))?;
         if !empty {
             self.copy_content(out)?;
             write_all(out, b"</testcase>")?;
@@ -326,8 +335,14 @@ impl<R: Read + Seek> Emitter<'_, '_, R> {
         let has_body = case.flags & HAS_BODY != 0;
         indent(out, depth)?;
         self.read_tag(leader_input, case.start, case.tag_len as usize)?;
-        write_case_tag(out, &self.tag, case.time_ms, false)
-            .map_err(|err| self.write_or_changed(err))?;
+        write_case_tag(
+            out,
+            &self.tag,
+            case.time_ms,
+            false,
+            case.flags & NORMAL_TAG != 0,
+        )
+        .map_err(|err| self.write_or_changed(err))?;
         newline(out)?;
         if has_body {
             let mut stray = false;
@@ -652,6 +667,29 @@ fn tag_name(tag: &[u8]) -> &[u8] {
     &rest[..length]
 }
 
+/// Where the ` time="..."` of a tag in normal form (its inner bytes) starts, and where its
+/// closing quote is. Values hold no quotes in normal form, so quotes pair up: each key sits
+/// between the previous closing quote (and a space) and its `="`.
+fn normal_time(inner: &[u8]) -> Option<(usize, usize)> {
+    let mut quotes = memchr::memchr_iter(b'"', inner);
+    let mut key_start = memchr::memchr(b' ', inner)? + 1;
+    while let (Some(open), Some(close)) = (quotes.next(), quotes.next()) {
+        if inner.get(key_start..open) == Some(b"time=") {
+            return Some((key_start - 1, close));
+        }
+        key_start = close + 2;
+    }
+    None
+}
+
+/// A start tag's bytes without its `<` and its `>` or `/>`.
+fn tag_inner(tag: &[u8]) -> &[u8] {
+    let end = tag
+        .len()
+        .saturating_sub(if tag.ends_with(b"/>") { 2 } else { 1 });
+    tag.get(1..end).unwrap_or_default()
+}
+
 /// Parses a start tag's bytes (`<` to `>` or `/>`).
 fn parse_tag(tag: &[u8]) -> Result<BytesStart<'_>, TagError> {
     let inner_end = tag
@@ -700,6 +738,17 @@ fn write_millis(out: Out<'_>, millis: u64) -> std::io::Result<()> {
 /// Writes a start tag again: `<name` (or `rename`), each attribute (the last of duplicates,
 /// its value made safe), then `>` or `/>`.
 fn write_tag(out: Out<'_>, tag: &[u8], rename: Option<&str>, empty: bool) -> Result<(), TagError> {
+    let inner = tag_inner(tag);
+    if let Some(normal) = NormalTag::parse(inner) {
+        out.write_all(b"<")?;
+        match rename {
+            Some(name) => out.write_all(name.as_bytes())?,
+            None => out.write_all(&inner[..normal.name_end])?,
+        }
+        out.write_all(&inner[normal.name_end..])?;
+        out.write_all(if empty { b"/>" } else { b">" })?;
+        return Ok(());
+    }
     let start = parse_tag(tag)?;
     out.write_all(b"<")?;
     match rename {
@@ -797,7 +846,33 @@ fn counters(counts: &Counts) -> String {
 
 /// Writes a testcase's start tag again, its `time` rounded to milliseconds (or left out when
 /// it was not a duration).
-fn write_case_tag(out: Out<'_>, tag: &[u8], time_ms: u32, empty: bool) -> Result<(), TagError> {
+fn write_case_tag(
+    out: Out<'_>,
+    tag: &[u8],
+    time_ms: u32,
+    empty: bool,
+    normal: bool,
+) -> Result<(), TagError> {
+    let ending: &[u8] = if empty { b"/>" } else { b">" };
+    if normal && tag.starts_with(b"<testcase") {
+        // Pass 1 found the tag in normal form: copy it around its `time`.
+        let inner = tag_inner(tag);
+        out.write_all(b"<")?;
+        match normal_time(inner) {
+            Some((at, close)) => {
+                out.write_all(&inner[..at])?;
+                if time_ms != NONE {
+                    out.write_all(b" time=\"")?;
+                    write_millis(out, u64::from(time_ms))?;
+                    out.write_all(b"\"")?;
+                }
+                out.write_all(&inner[close + 1..])?;
+            }
+            None => out.write_all(inner)?,
+        }
+        out.write_all(ending)?;
+        return Ok(());
+    }
     let start = parse_tag(tag)?;
     out.write_all(b"<testcase")?;
     for (key, value) in attributes(&start)? {
@@ -809,7 +884,7 @@ fn write_case_tag(out: Out<'_>, tag: &[u8], time_ms: u32, empty: bool) -> Result
             out.write_all(b"\"")?;
         }
     }
-    out.write_all(if empty { b"/>" } else { b">" })?;
+    out.write_all(ending)?;
     Ok(())
 }
 

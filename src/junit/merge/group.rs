@@ -119,64 +119,88 @@ fn join_suites(index: &mut Index, plan: &mut Plan) -> Vec<Hash> {
 
 /// Groups testcases of the same identity and decides what each one becomes.
 fn group(cases: &mut [Case], policy: RetryPolicy, plan: &mut Plan) {
-    let mut order: Vec<u32> = (0..cases.len() as u32).collect();
-    order.sort_unstable_by_key(|&number| (cases[number as usize].hash, number));
+    // Sorting 8-byte keys (the hash's top 32 bits, then the index) is cache-friendly where
+    // sorting indices by a lookup is not; equal prefixes are then told apart by the full hash.
+    let mut keys: Vec<u64> = cases
+        .iter()
+        .enumerate()
+        .map(|(number, case)| (case.hash[0] >> 32 << 32) | number as u64)
+        .collect();
+    keys.sort_unstable();
     let mut end = 0;
-    while end < order.len() {
+    let mut run = Vec::new();
+    while end < keys.len() {
         let begin = end;
-        let identity = cases[order[begin] as usize].hash;
-        while end < order.len() && cases[order[end] as usize].hash == identity {
+        let prefix = keys[begin] >> 32;
+        while end < keys.len() && keys[end] >> 32 == prefix {
             end += 1;
         }
-        let run = &order[begin..end];
-        if run.len() < 2 {
+        if end - begin < 2 {
             continue;
         }
-        for pair in run.windows(2) {
-            cases[pair[0] as usize].next = pair[1];
-        }
-        let ran = |number: &&u32| cases[**number as usize].outcome != Outcome::Skipped;
-        let any_ran = run.iter().any(|number| ran(&number));
-        let last_passed = run
-            .iter()
-            .rev()
-            .find(|&&number| cases[number as usize].outcome == Outcome::Passed);
-        let last_ran = run.iter().rev().find(ran);
-        let leader = match policy {
-            RetryPolicy::Collapse => last_passed.or(last_ran),
-            RetryPolicy::Last | RetryPolicy::Keep => last_ran,
-        }
-        .or(run.last())
-        .copied()
-        .unwrap_or(run[0]);
-        let mut flaky = false;
-        for &number in run {
-            let case = &mut cases[number as usize];
-            if number == leader {
-                case.role = LEADER;
-                continue;
+        let mut same_prefix: Vec<u32> = keys[begin..end].iter().map(|&key| key as u32).collect();
+        same_prefix.sort_by_key(|&number| (cases[number as usize].hash, number));
+        let mut at = 0;
+        while at < same_prefix.len() {
+            let identity = cases[same_prefix[at] as usize].hash;
+            run.clear();
+            while at < same_prefix.len() && cases[same_prefix[at] as usize].hash == identity {
+                run.push(same_prefix[at]);
+                at += 1;
             }
-            let skipped_here = any_ran && case.outcome == Outcome::Skipped;
-            if skipped_here {
-                plan.skips_dropped += 1;
-            } else {
-                plan.retries_collapsed += 1;
-            }
-            let attempts = case.flags & (HAS_FLAKY | HAS_RERUN) != 0;
-            let failed = case.outcome.is_failure();
-            case.role =
-                if policy == RetryPolicy::Collapse && (attempts || (failed && !skipped_here)) {
-                    flaky = true;
-                    FOLDED
-                } else {
-                    DROPPED
-                };
+            decide(cases, &run, policy, plan);
         }
-        cases[run[0] as usize].role |= GROUP_FIRST;
-        let leader = &mut cases[leader as usize];
-        if leader.outcome == Outcome::Passed && (flaky || leader.flags & HAS_FLAKY != 0) {
-            leader.role |= FLAKY;
+    }
+}
+
+/// Decides what each testcase of `run`, the attempts of one identity in input order, becomes.
+fn decide(cases: &mut [Case], run: &[u32], policy: RetryPolicy, plan: &mut Plan) {
+    if run.len() < 2 {
+        return;
+    }
+    for pair in run.windows(2) {
+        cases[pair[0] as usize].next = pair[1];
+    }
+    let ran = |number: &&u32| cases[**number as usize].outcome != Outcome::Skipped;
+    let any_ran = run.iter().any(|number| ran(&number));
+    let last_passed = run
+        .iter()
+        .rev()
+        .find(|&&number| cases[number as usize].outcome == Outcome::Passed);
+    let last_ran = run.iter().rev().find(ran);
+    let leader = match policy {
+        RetryPolicy::Collapse => last_passed.or(last_ran),
+        RetryPolicy::Last | RetryPolicy::Keep => last_ran,
+    }
+    .or(run.last())
+    .copied()
+    .unwrap_or(run[0]);
+    let mut flaky = false;
+    for &number in run {
+        let case = &mut cases[number as usize];
+        if number == leader {
+            case.role = LEADER;
+            continue;
         }
+        let skipped_here = any_ran && case.outcome == Outcome::Skipped;
+        if skipped_here {
+            plan.skips_dropped += 1;
+        } else {
+            plan.retries_collapsed += 1;
+        }
+        let attempts = case.flags & (HAS_FLAKY | HAS_RERUN) != 0;
+        let failed = case.outcome.is_failure();
+        case.role = if policy == RetryPolicy::Collapse && (attempts || (failed && !skipped_here)) {
+            flaky = true;
+            FOLDED
+        } else {
+            DROPPED
+        };
+    }
+    cases[run[0] as usize].role |= GROUP_FIRST;
+    let leader = &mut cases[leader as usize];
+    if leader.outcome == Outcome::Passed && (flaky || leader.flags & HAS_FLAKY != 0) {
+        leader.role |= FLAKY;
     }
 }
 

@@ -9,6 +9,7 @@ use std::io::{Read, Seek, SeekFrom};
 
 use quick_xml::events::BytesStart;
 
+use super::tag::NormalTag;
 use super::{CounterMismatch, MAX_COUNTER_MISMATCHES};
 use crate::junit::reader::worse;
 use crate::junit::scan::{self, Visitor, for_each_attribute, looks_like_name};
@@ -52,6 +53,8 @@ pub(super) const HAS_FLAKY: u8 = 2;
 pub(super) const HAS_RERUN: u8 = 4;
 /// [`Case::flags`]: it is pytest's teardown-error testcase.
 pub(super) const TEARDOWN: u8 = 8;
+/// [`Case::flags`]: its start tag is in the form the merge writes (see `tag::NormalTag`).
+pub(super) const NORMAL_TAG: u8 = 16;
 
 /// One complete testcase: 48 bytes.
 #[derive(Debug, Clone)]
@@ -457,17 +460,52 @@ impl Visitor for Indexer<'_> {
 impl Indexer<'_> {
     /// Applies the attribute checks to an element whose attributes are otherwise unused.
     fn check(&self, start: &BytesStart<'_>, offset: u64) -> Result<(), JunitError> {
-        self.attributes(start, offset, |_, _| {})
+        self.attributes(start, offset, |_, _| {}).map(|_| ())
     }
 
     /// Calls `visit` with each attribute's local name and (leniently) unescaped value, after
-    /// the length check and a check that its name is a name.
+    /// the length check and a check that its name is a name. Returns whether the tag is in
+    /// the form the merge writes.
     fn attributes<'e>(
         &self,
         start: &'e BytesStart<'_>,
         offset: u64,
         mut visit: impl FnMut(&str, Cow<'e, str>),
-    ) -> Result<(), JunitError> {
+    ) -> Result<bool, JunitError> {
+        let not_a_name = JunitError::Misplaced {
+            offset,
+            what: "an attribute name that is not a name",
+        };
+        let inner: &'e str = start;
+        if let Some(normal) = NormalTag::parse(inner.as_bytes()) {
+            // Nothing to unescape in a tag of this form: no parser needed.
+            for attribute in normal.attributes() {
+                // Recognised keys are ASCII names; the local part follows a prefix.
+                let key = &inner[attribute.key];
+                let key = match key.bytes().position(|b| b == b':') {
+                    Some(colon) => &key[colon + 1..],
+                    None => key,
+                };
+                let value = &inner[attribute.value];
+                if value.len() > self.limits.max_attribute_bytes {
+                    return Err(JunitError::AttributeTooLong {
+                        attribute: key.to_owned(),
+                        offset,
+                        length: value.len(),
+                        limit: self.limits.max_attribute_bytes,
+                    });
+                }
+                if !key
+                    .bytes()
+                    .next()
+                    .is_some_and(|b| b.is_ascii_alphabetic() || b == b'_')
+                {
+                    return Err(not_a_name);
+                }
+                visit(key, Cow::Borrowed(value));
+            }
+            return Ok(true);
+        }
         for_each_attribute(start, offset, self.limits, false, |key, value| {
             if !looks_like_name(key) {
                 return Err(JunitError::Misplaced {
@@ -477,7 +515,8 @@ impl Indexer<'_> {
             }
             visit(key, value);
             Ok(())
-        })
+        })?;
+        Ok(false)
     }
 
     /// Reads the frame of a suite from its start tag: name, claimed counters; also returns
@@ -624,7 +663,7 @@ impl Indexer<'_> {
         let mut classname = Cow::Borrowed("");
         let mut time = None;
         let mut assertions = NONE;
-        self.attributes(start, offset, |key, value| match key {
+        let normal = self.attributes(start, offset, |key, value| match key {
             "name" => name = value,
             "classname" => classname = value,
             "time" => time = Some(parse_time(&value)),
@@ -656,7 +695,7 @@ impl Indexer<'_> {
             time_ms,
             assertions,
             outcome: Outcome::Passed,
-            flags: 0,
+            flags: if normal { NORMAL_TAG } else { 0 },
         })
     }
 

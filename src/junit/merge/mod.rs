@@ -1,20 +1,28 @@
 //! Merging JUnit reports, streaming: many seekable inputs in, one report out, in two passes
 //! over each input and with memory that grows only by a small record per testcase.
 //!
-//! **Pass 1** ([`index`]) walks each input's markup (the walk the reader uses, with its limits
+//! **Pass 1** (`index.rs`) walks each input's markup (the walk the reader uses, with its limits
 //! and its refusal of entity declarations) without keeping any text: per testcase its offset,
 //! outcome, time and a 128-bit hash of its identity (48 bytes in all); per suite its tag's
 //! offset, the offsets of its properties, `system-out`/`system-err` and unknown children, and
 //! the producer's counters (checked against a recount, never trusted). Between the passes
-//! ([`group`]) suites are joined and retries grouped. **Pass 2** ([`emit`]) seeks back and copies
-//! bytes: tags are written again (attributes kept in order, counters recounted, `time` rounded to
-//! milliseconds), everything else is streamed through [`sanitize`] in chunks, so a `system-out`
-//! of any size costs a 64 KiB buffer.
+//! (`group.rs`) suites are joined and retries grouped (a sort of 8-byte keys, freed before pass
+//! 2). **Pass 2** (`emit.rs`) seeks back and copies bytes: tags are written again (attributes
+//! kept in order, counters recounted, `time` rounded to milliseconds; `tag.rs` copies the common
+//! already-normal tags without parsing them), everything else is streamed through `sanitize.rs`
+//! in chunks, so a `system-out` of any size costs a 64 KiB buffer.
+//!
+//! **Counters.** Every suite's `tests`, `failures`, `errors`, `skipped`, `time` (and
+//! `assertions`, when testcases carry it) are recounted from what is written. A suite's `time`
+//! is the sum of its testcases' times, each rounded to milliseconds first, so sums are exact;
+//! producers' own suite times (which include setup, or overlap under parallelism) are not
+//! checked, the other counters are, and disagreements are reported as [`CounterMismatch`]es. A
+//! suite with neither testcases nor suites keeps the counters it claims, and they count in its
+//! parents. A testcase `time` that is no duration (negative, text) is left out, with a note.
 //!
 //! **Output.** `<?xml version="1.0" encoding="UTF-8"?>`, then one `<testsuites>` root with the
 //! attributes of the first input whose root is a `<testsuites>` with attributes other than
-//! counters (counters excluded). The normal
-//! form of every suite is: its start tag (the first joined suite's attributes in their order,
+//! counters (counters excluded). The normal form of every suite is: its start tag (the first joined suite's attributes in their order,
 //! counters replaced by recounted `tests`, `failures`, `errors`, `skipped`, `assertions` when any
 //! testcase carries it, and `time`, placed right after `name`), `properties` (identical ones
 //! once), testcases, child suites, other children the producer wrote (copied), one
@@ -51,6 +59,11 @@
 //! `<stackTrace>` and its own `system-out`/`system-err`; the attempts an input had already
 //! folded (rxdist run, nextest, Surefire) stay, renamed to match. No failure is lost.
 //!
+//! Merging is associative, and commutative up to order: the same testcases and the same counts
+//! of tests, skips and failures-or-errors whatever the order of the inputs; which of two failed
+//! attempts stands (so whether it counts as a failure or an error) and its time follow the
+//! order, as the last attempt is the one that stands.
+//!
 //! Pure: no file system, no clock, no environment; only the readers and the writer handed in.
 
 mod emit;
@@ -58,6 +71,7 @@ mod group;
 mod index;
 mod sanitize;
 mod source;
+mod tag;
 
 #[cfg(test)]
 mod tests;

@@ -581,3 +581,29 @@ fn a_tag_that_fails_the_checks_is_never_written() {
         assert!(!out.contains('\u{18}') && !out.contains('\u{1}'), "{out}");
     }
 }
+
+#[test]
+fn a_time_inside_another_value_is_not_the_time() {
+    let xml = r#"<testsuite name="s"><testcase classname="c" name="x time=" time="1.23456"/><testcase classname="c" name=" time=" file="a"/></testsuite>"#;
+    let (out, report) = merge_bytes(&[("x", xml.as_bytes())], COLLAPSE);
+    assert!(
+        out.contains(r#"<testcase classname="c" name="x time=" time="1.235"/>"#),
+        "{out}"
+    );
+    assert!(
+        out.contains(r#"<testcase classname="c" name=" time=" file="a"/>"#),
+        "{out}"
+    );
+    assert!((report.totals.time - 1.235).abs() < 1e-9);
+}
+
+#[test]
+fn bytes_that_are_not_utf8_inside_a_tag_end_the_input_there() {
+    // quick-xml reads tags as UTF-8; a Latin-1 name is where the input breaks, and what came
+    // before it is merged.
+    let xml = b"<testsuite name=\"s\"><testcase classname=\"c\" name=\"ok\"/><testcase classname=\"c\" name=\"caf\xe9\"/><testcase classname=\"c\" name=\"after\"/></testsuite>";
+    let (out, report) = merge_bytes(&[("latin1", xml)], COLLAPSE);
+    assert!(report.inputs[0].problem.is_some(), "{report:?}");
+    assert_eq!(report.inputs[0].testcases, 1);
+    assert!(out.contains(r#"name="ok""#) && !out.contains("after"));
+}
