@@ -113,6 +113,15 @@ pub fn build(settings: &PlanSettings, cwd: &Path) -> Result<Planned, Error> {
     }
 }
 
+/// The estimator a plan at `granularity` predicts with. Plans that keep files together are
+/// balanced on file totals, so they predict with the predictor that did best on file totals.
+pub(super) fn estimator(history: &History, granularity: Granularity) -> Estimator<'_> {
+    match granularity {
+        Granularity::Test => Estimator::new(history),
+        Granularity::File | Granularity::Auto => Estimator::for_files(history),
+    }
+}
+
 /// The planner's request for `ids`, estimated from `history` (warning about estimated tests).
 pub(super) fn request(
     ids: Vec<String>,
@@ -120,12 +129,7 @@ pub(super) fn request(
     granularity: Granularity,
     keep_together: &KeepTogether,
 ) -> PlanRequest {
-    // Plans that keep files together are balanced on file totals, so they predict with the
-    // predictor that did best on file totals.
-    let estimator = match granularity {
-        Granularity::Test => Estimator::new(history),
-        Granularity::File | Granularity::Auto => Estimator::for_files(history),
-    };
+    let estimator = estimator(history, granularity);
     let mut by_source = BTreeMap::<&str, usize>::new();
     let count = ids.len();
     // Estimating is a pair of hash lookups per test: for a million tests worth both cores.

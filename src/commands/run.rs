@@ -9,7 +9,7 @@
 //! - Otherwise (no history, or `--dist loadgroup`, which must know every group before it runs
 //!   one) pytest collects once, and batches name exact node ids.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -193,7 +193,7 @@ fn write_outputs(
     env: &Env,
 ) -> Result<(), Error> {
     let (index, total) = settings.shard;
-    let predicted = predicted_seconds(&history, results);
+    let predicted = predicted_seconds(&history, results, settings.granularity);
     let mut properties = vec![(
         "rxdist.shard".to_owned(),
         format!("{}/{}", index + 1, total),
@@ -275,19 +275,30 @@ fn write_outputs(
     Ok(())
 }
 
-/// What the history predicted this shard's tests take, one after another; `None` without a
-/// history (every estimate would be the same guess).
-fn predicted_seconds(history: &History, results: &Results) -> Option<f64> {
+/// What the history predicted this shard's tests take, one after another, counted as the plan
+/// counts a shard (so the merge's balance table compares like with like): each test's estimate
+/// by the predictor the plan uses at this granularity, plus once the setup cost of every file
+/// the shard ran tests of. `None` without a history (every estimate would be the same guess).
+fn predicted_seconds(
+    history: &History,
+    results: &Results,
+    granularity: Granularity,
+) -> Option<f64> {
     if history.runs() == 0 {
         return None;
     }
-    let estimator = Estimator::new(history);
-    Some(
-        results
-            .iter()
-            .map(|(id, _)| estimator.estimate(id).micros as f64 / 1e6)
-            .sum(),
-    )
+    let estimator = plan::estimator(history, granularity);
+    let mut files = BTreeSet::new();
+    let mut micros: u64 = 0;
+    for (id, _) in results.iter() {
+        micros += estimator.estimate(id).micros;
+        files.insert(file_key(id));
+    }
+    micros += files
+        .into_iter()
+        .map(|file| estimator.file_setup_micros(file))
+        .sum::<u64>();
+    Some(micros as f64 / 1e6)
 }
 
 /// The run as GitHub's job summary shows it.
