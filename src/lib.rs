@@ -9,13 +9,13 @@
 //! | [`cli`] | clap definitions, nothing else | no |
 //! | [`settings`] | CLI + `RXDIST_*` env + `.rxdist.yml` + CI variables, merged and validated | reads the config file |
 //! | [`commands`] | one function per subcommand: gathers inputs, calls the pure modules, writes outputs | yes |
-//! | [`ci`] | which CI we are on and what shard it says this job is | reads the environment snapshot it is handed |
+//! | [`ci`] | which CI we are on and what shard it says this job is; GitHub job summaries, annotations and outputs as text | reads the environment snapshot it is handed |
 //! | [`github`] | the only HTTP code: finding, downloading and checking a timing history uploaded as a GitHub artifact (async inside, a plain function outside) | network |
 //! | [`runner`] | subprocesses: test collection, and `rxdist run` (scheduler, executor, pytest plugin, reporter) | spawns processes |
 //! | [`plan`] | partitioning tests into shards | no (pure) |
 //! | [`timings`] | the timing history: model, recording, estimation, storage format | no, but for [`timings::store`] byte encoding |
 //! | [`identity`] | JUnit testcase to runnable test id | no (pure) |
-//! | [`junit`] | streaming JUnit XML reading, and writing | no (pure) |
+//! | [`junit`] | streaming JUnit XML reading, digesting and writing, and the two-pass streaming merge | no (pure) |
 //! | [`coverage`] | Cobertura, LCOV and JaCoCo reports: streaming reading, merging, writing | no (pure) |
 //! | [`env`] | the registry of environment variables and the one place they are read | reads the environment |
 //! | [`atomic`] | writing output files atomically | yes |
