@@ -32,6 +32,14 @@ pub fn write_with(
         fill(&mut buffered)?;
         buffered.flush()?;
     }
+    // The temporary file is created private (0600); the output is an ordinary file that
+    // other users (a container's, a CI step's) must be able to read.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        temp.as_file()
+            .set_permissions(std::fs::Permissions::from_mode(0o644))?;
+    }
     temp.as_file().sync_all()?;
     temp.persist(path).map_err(|error| error.error)?;
     Ok(())
@@ -53,5 +61,11 @@ mod tests {
             .map(|entry| entry.unwrap().file_name())
             .collect();
         assert_eq!(names, vec![std::ffi::OsString::from("out.json")]);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt as _;
+            let mode = std::fs::metadata(&target).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o644, "readable by others, like any output");
+        }
     }
 }
