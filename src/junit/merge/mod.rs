@@ -76,7 +76,7 @@ mod tag;
 #[cfg(test)]
 mod tests;
 
-use std::io::{Read, Seek, Write};
+use std::io::{Read, Seek, SeekFrom, Write};
 
 use super::{JunitError, Limits};
 
@@ -211,6 +211,13 @@ pub enum MergeError {
     },
 }
 
+/// Fewest bytes a real testcase takes (`<testcase classname="a" name="b" time="0"/>` and a
+/// line break), for sizing the testcase table up front.
+const MIN_TESTCASE_BYTES: u64 = 48;
+
+/// Most testcases reserved for up front (the table grows past it if need be).
+const MAX_RESERVED_CASES: usize = 64 << 20;
+
 /// Merges `inputs` into one JUnit report written to `out`, returning what was merged.
 ///
 /// Broken inputs are reported in [`InputReport::problem`] and contribute every complete
@@ -222,6 +229,18 @@ pub fn merge<R: Read + Seek, W: Write>(
     out: W,
 ) -> Result<MergeReport, MergeError> {
     let mut index = index::Index::default();
+    // Growing the testcase table by doubling would copy it and touch fresh pages each time,
+    // and for a moment hold both copies: reserve once, from the inputs' sizes, for the most
+    // testcases they could plausibly hold. Pages never written are never resident.
+    let bytes: u64 = inputs
+        .iter_mut()
+        .filter_map(|input| input.reader.seek(SeekFrom::End(0)).ok())
+        .sum();
+    let plausible = usize::try_from(bytes / MIN_TESTCASE_BYTES)
+        .unwrap_or(usize::MAX)
+        .min(MAX_RESERVED_CASES);
+    // A refusal only means the table grows as it goes.
+    let _ = index.cases.try_reserve_exact(plausible);
     let mut reports = Vec::with_capacity(inputs.len());
     for (number, input) in inputs.iter_mut().enumerate() {
         let read = index.add_input(number, &input.label, &mut input.reader, &options.limits);

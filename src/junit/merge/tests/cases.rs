@@ -443,7 +443,8 @@ impl Read for Changing {
 
 impl Seek for Changing {
     fn seek(&mut self, to: SeekFrom) -> io::Result<u64> {
-        if to != SeekFrom::Start(0) {
+        // Pass 2 seeks into the middle; measuring the length or rewinding is not pass 2.
+        if !matches!(to, SeekFrom::Start(0) | SeekFrom::End(0)) {
             self.switched = true;
         }
         self.first.seek(to)?;
