@@ -235,19 +235,8 @@ fn testcase(
     )?;
     let roll = if detail { rng.below(10_000) } else { 10_000 };
     if roll < 500 {
-        write!(
-            out,
-            r#"><failure message="AssertionError: assert {a} == {b}&#10;  where {a} = compute(&apos;x&apos;)">"#,
-            a = rng.below(1000),
-            b = rng.below(1000)
-        )?;
-        for frame in 0..12 {
-            writeln!(
-                out,
-                "tests/pkg_{package}/test_module_{module}.py:{frame}: in test_behaviour_{case}\n    result = compute(&quot;value&quot;, retries={frame})\nsrc/app/core.py:{}: in compute\n    return _inner(x) &lt; limit &amp;&amp; ok",
-                frame * 13
-            )?;
-        }
+        write!(out, ">")?;
+        common::write_failure_start(out, rng, package, module, case)?;
         writeln!(
             out,
             "E       AssertionError: assert 1 == 2</failure><system-err>warning: deprecated call in fixture setup</system-err></testcase>"

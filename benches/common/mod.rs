@@ -36,3 +36,28 @@ impl<W: Write> Write for Counting<W> {
         self.inner.flush()
     }
 }
+
+/// A pytest-shaped `<failure ...>` start tag and its twelve-frame traceback (escaped), for the
+/// generators' failing testcases; the caller closes the element.
+pub fn write_failure_start(
+    out: &mut impl Write,
+    rng: &mut Rng,
+    package: u64,
+    module: u64,
+    case: u64,
+) -> io::Result<()> {
+    write!(
+        out,
+        r#"<failure message="AssertionError: assert {a} == {b}&#10;  where {a} = compute(&apos;x&apos;)">"#,
+        a = rng.below(1000),
+        b = rng.below(1000)
+    )?;
+    for frame in 0..12 {
+        writeln!(
+            out,
+            "tests/pkg_{package}/test_module_{module}.py:{frame}: in test_behaviour_{case}\n    result = compute(&quot;value&quot;, retries={frame})\nsrc/app/core.py:{}: in compute\n    return _inner(x) &lt; limit &amp;&amp; ok",
+            frame * 13
+        )?;
+    }
+    Ok(())
+}
