@@ -682,12 +682,13 @@ fn normal_time(inner: &[u8]) -> Option<(usize, usize)> {
     None
 }
 
-/// A start tag's bytes without its `<` and its `>` or `/>`.
+/// A start tag's bytes without its `<`, its `>` or `/>`, and the whitespace before them.
 fn tag_inner(tag: &[u8]) -> &[u8] {
     let end = tag
         .len()
         .saturating_sub(if tag.ends_with(b"/>") { 2 } else { 1 });
-    tag.get(1..end).unwrap_or_default()
+    let inner = tag.get(1..end).unwrap_or_default();
+    &inner[..NormalTag::trimmed_len(inner)]
 }
 
 /// Parses a start tag's bytes (`<` to `>` or `/>`).

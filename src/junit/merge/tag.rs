@@ -65,6 +65,15 @@ static NAME: [bool; 256] = {
     table
 };
 
+/// `inner` without the XML whitespace at its end.
+fn trim_end(inner: &[u8]) -> &[u8] {
+    let kept = inner
+        .iter()
+        .rposition(|&b| !matches!(b, b' ' | b'\t' | b'\r' | b'\n'))
+        .map_or(0, |last| last + 1);
+    &inner[..kept]
+}
+
 /// A recognised tag: the positions of its name and attributes in its inner bytes (between
 /// `<` and `>` or `/>`).
 pub(super) struct NormalTag {
@@ -86,8 +95,14 @@ impl NormalTag {
     /// Recognises `inner`, a tag without its `<` and its `>` or `/>`. Its keys are ASCII
     /// names (a non-ASCII key takes the slow path, whose check is the full one).
     pub(super) fn parse(inner: &[u8]) -> Option<NormalTag> {
+        // pytest writes `<testcase ... />`: whitespace before the end of a tag is no attribute
+        // and is not written again.
+        let inner = trim_end(inner);
         let name_end = memchr::memchr(b' ', inner).unwrap_or(inner.len());
-        if name_end == 0 {
+        let name = &inner[..name_end];
+        if !name.first().is_some_and(|&b| b.is_ascii_alphabetic() || b == b'_')
+            || !name.iter().all(|&b| NAME[b as usize])
+        {
             return None;
         }
         let mut tag = NormalTag {
@@ -139,6 +154,11 @@ impl NormalTag {
         Some(tag)
     }
 
+    /// How long `inner` is without the whitespace that may end it: what is written again.
+    pub(super) fn trimmed_len(inner: &[u8]) -> usize {
+        trim_end(inner).len()
+    }
+
     fn keys<'i>(&self, inner: &'i [u8]) -> impl Iterator<Item = &'i [u8]> + use<'_, 'i> {
         self.attributes[..self.count]
             .iter()
@@ -183,11 +203,18 @@ mod tests {
         let values: Vec<&[u8]> = tag.attributes().map(|a| &inner[a.value]).collect();
         assert_eq!(values, [&b"a.b"[..], b"t[1]", b"0.5"]);
         assert!(NormalTag::parse(b"testcase").is_some());
+        // pytest's empty-element tags end in ` />`.
+        let spaced = br#"testcase name="a" time="1" "#;
+        let tag = NormalTag::parse(spaced).expect("normal");
+        assert_eq!(tag.attributes().count(), 2);
+        assert_eq!(NormalTag::trimmed_len(spaced), spaced.len() - 1);
         for other in [
             &br#"testcase  name="a""#[..],
             b"testcase name='a'",
             br#"testcase name = "a""#,
-            br#"testcase name="a" "#,
+            b"testcase\tname=\"a\"",
+            "t\u{e9}st name=\"a\"".as_bytes(),
+            br#"1testcase name="a""#,
             br#"testcase 1name="a""#,
             br#"testcase n@me="a""#,
             "testcase nämé=\"a\"".as_bytes(),
