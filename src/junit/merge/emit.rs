@@ -12,7 +12,8 @@ use sha2::{Digest, Sha256};
 
 use super::group::{FOLDED, GROUP_FIRST, LEADER, MergedSuite, Plan, ROLE, SINGLE};
 use super::index::{
-    Case, Counts, HAS_BODY, HAS_FLAKY, HAS_RERUN, Index, NONE, NORMAL_TAG, Piece, PieceKind,
+    Case, Counts, HAS_BODY, HAS_FLAKY, HAS_RERUN, Hash, Index, NONE, NORMAL_TAG, Piece, PieceKind,
+    hash,
 };
 use super::sanitize::{self, Mode};
 use super::source::{Source, Tag, Text, Tokenizer};
@@ -47,6 +48,7 @@ pub(super) fn emit<R: Read + Seek, W: Write>(
         tok: Tokenizer::default(),
         tag: Vec::new(),
         stray_text: 0,
+        scratch: Vec::new(),
     };
     out.write_all(b"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n")
         .map_err(MergeError::Write)?;
@@ -91,6 +93,8 @@ struct Emitter<'a, 'i, R> {
     tag: Vec<u8>,
     /// Leader testcases with text outside their children.
     stray_text: usize,
+    /// A property written aside (see [`PropertySink`]).
+    scratch: Vec<u8>,
 }
 
 type Out<'o> = &'o mut dyn Write;
@@ -211,30 +215,35 @@ impl<R: Read + Seek> Emitter<'_, '_, R> {
         opened(out, open)?;
         indent(out, depth)?;
         write_all(out, b"<properties>\n")?;
-        let mut seen = HashSet::new();
+        let mut seen = HashSet::with_hasher(foldhash::fast::FixedState::default());
         for (input, piece) in pieces {
-            // Identical as written means identical: hash what would be written.
-            let mut digest = HashSink(Sha256::new());
+            // Identical as written means identical: write it aside, then keep it if new.
+            let mut sink = PropertySink::new(std::mem::take(&mut self.scratch));
             self.copy_element(
-                &mut digest,
+                &mut sink,
                 input,
                 piece.start,
                 piece.tag_len as usize,
                 piece.empty,
                 None,
             )?;
-            if seen.insert(digest.0.finalize()) {
+            let (key, kept) = sink.finish();
+            if seen.insert(key) {
                 indent(out, depth + 1)?;
-                self.copy_element(
-                    out,
-                    input,
-                    piece.start,
-                    piece.tag_len as usize,
-                    piece.empty,
-                    None,
-                )?;
+                match &kept {
+                    Some(bytes) => write_all(out, bytes)?,
+                    None => self.copy_element(
+                        out,
+                        input,
+                        piece.start,
+                        piece.tag_len as usize,
+                        piece.empty,
+                        None,
+                    )?,
+                }
                 newline(out)?;
             }
+            self.scratch = kept.unwrap_or_default();
         }
         indent(out, depth)?;
         write_all(out, b"</properties>\n")
@@ -607,12 +616,56 @@ fn is_output(local: &[u8]) -> bool {
     matches!(local, b"system-out" | b"system-err")
 }
 
-/// A `Write` that feeds a digest.
-struct HashSink(Sha256);
+/// Most bytes of a property kept aside while it is written; a longer one is digested as it
+/// goes and read again if it is to be written.
+const PROPERTY_BUFFER: usize = 64 * 1024;
 
-impl Write for HashSink {
+/// Where a property is written first, to learn whether an identical one was already written.
+struct PropertySink {
+    kept: Vec<u8>,
+    /// Set once the property outgrew [`PROPERTY_BUFFER`]: everything so far went in here.
+    digest: Option<Sha256>,
+}
+
+impl PropertySink {
+    fn new(mut buffer: Vec<u8>) -> Self {
+        buffer.clear();
+        PropertySink {
+            kept: buffer,
+            digest: None,
+        }
+    }
+
+    /// A 128-bit key of the bytes written, and the bytes when they were kept.
+    fn finish(self) -> (Hash, Option<Vec<u8>>) {
+        match self.digest {
+            None => (hash(&[&self.kept]), Some(self.kept)),
+            Some(digest) => {
+                let sum = digest.finalize();
+                let word = |at: usize| {
+                    u64::from_le_bytes(sum[at..at + 8].try_into().unwrap_or_default())
+                };
+                ([word(0), word(8)], None)
+            }
+        }
+    }
+}
+
+impl Write for PropertySink {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.update(buf);
+        match &mut self.digest {
+            Some(digest) => digest.update(buf),
+            None if self.kept.len() + buf.len() <= PROPERTY_BUFFER => {
+                self.kept.extend_from_slice(buf);
+            }
+            None => {
+                let mut digest = Sha256::new();
+                digest.update(&self.kept);
+                digest.update(buf);
+                self.kept.clear();
+                self.digest = Some(digest);
+            }
+        }
         Ok(buf.len())
     }
 

@@ -268,6 +268,26 @@ fn properties_once_outputs_concatenated() {
 }
 
 #[test]
+fn properties_longer_than_the_buffer_are_compared_whole() {
+    // Two large properties that differ only in their last byte, and one repeated: the
+    // digest of what is written decides, past the in-memory buffer too.
+    let big = "x".repeat(200 * 1024);
+    let doc = |last: char| {
+        format!(
+            r#"<testsuite name="s"><properties><property name="log">{big}{last}</property><property name="same">{big}</property></properties><testcase classname="c" name="{last}"/></testsuite>"#
+        )
+    };
+    let a = doc('a');
+    let b = doc('b');
+    let (out, report) = merge_bytes(&[("a", a.as_bytes()), ("b", b.as_bytes())], COLLAPSE);
+    assert_eq!(report.suites, 1);
+    assert_eq!(out.matches(r#"name="log""#).count(), 2);
+    assert_eq!(out.matches(r#"name="same""#).count(), 1);
+    assert!(out.contains(&format!("{big}a</property>")));
+    assert!(out.contains(&format!("{big}b</property>")));
+}
+
+#[test]
 fn times_are_rounded_to_milliseconds_and_summed_exactly() {
     let xml = r#"<testsuite name="s" time="99"><testcase classname="c" name="a" time="0.0004"/><testcase classname="c" name="b" time="0.1005"/><testcase classname="c" name="c" time="1e-1"/></testsuite>"#;
     let (out, report) = merge_bytes(&[("x", xml.as_bytes())], COLLAPSE);
