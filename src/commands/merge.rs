@@ -666,13 +666,17 @@ fn open_seekable(path: &Path) -> io::Result<File> {
 
 /// Opens any input as a stream, decompressing `.zst`.
 fn open_stream(path: &Path) -> io::Result<Box<dyn BufRead>> {
+    Ok(Box::new(BufReader::with_capacity(256 * 1024, open_raw(path)?)))
+}
+
+/// A report's bytes, decompressed, unbuffered.
+fn open_raw(path: &Path) -> io::Result<Box<dyn Read>> {
     let file = File::open(path)?;
-    let raw: Box<dyn Read> = if is_zst(path) {
+    Ok(if is_zst(path) {
         Box::new(zstd::Decoder::new(file)?.take(MAX_DECOMPRESSED_BYTES))
     } else {
         Box::new(file)
-    };
-    Ok(Box::new(BufReader::with_capacity(256 * 1024, raw)))
+    })
 }
 
 fn is_zst(path: &Path) -> bool {
@@ -740,8 +744,9 @@ impl BufRead for LazyReport {
 
 /// Reads the first few KiB of a report and tells what it holds.
 fn sniff_file(path: &Path) -> io::Result<Sniffed> {
+    // Unbuffered: a buffer would read far more of each input than the sniff looks at.
     let mut head = Vec::with_capacity(8192);
-    open_stream(path)?.take(8192).read_to_end(&mut head)?;
+    open_raw(path)?.take(8192).read_to_end(&mut head)?;
     Ok(sniff(&head))
 }
 
