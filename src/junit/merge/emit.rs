@@ -141,6 +141,7 @@ impl<R: Read + Seek> Emitter<'_, '_, R> {
                 piece.1.start,
                 piece.1.tag_len as usize,
                 piece.1.empty,
+                piece.1.normal,
                 None,
             )?;
             newline(out)?;
@@ -225,6 +226,7 @@ impl<R: Read + Seek> Emitter<'_, '_, R> {
                 piece.start,
                 piece.tag_len as usize,
                 piece.empty,
+                piece.normal,
                 None,
             )?;
             let (key, kept) = sink.finish();
@@ -238,6 +240,7 @@ impl<R: Read + Seek> Emitter<'_, '_, R> {
                         piece.start,
                         piece.tag_len as usize,
                         piece.empty,
+                        piece.normal,
                         None,
                     )?,
                 }
@@ -481,7 +484,7 @@ impl<R: Read + Seek> Emitter<'_, '_, R> {
                     indent(out, depth)?;
                     self.tag.clear();
                     self.tag.extend_from_slice(&self.tok.tag);
-                    self.element_from_tag(out, empty, rename)?;
+                    self.element_from_tag(out, empty, false, rename)?;
                     newline(out)?;
                 }
             }
@@ -489,7 +492,9 @@ impl<R: Read + Seek> Emitter<'_, '_, R> {
     }
 
     /// Writes the element whose start tag is at `start` in `input`: its tag again, its
-    /// content copied, its end tag; under `rename` if given.
+    /// content copied, its end tag; under `rename` if given. `normal` says pass 1 found the
+    /// tag in normal form.
+    #[expect(clippy::too_many_arguments, reason = "a piece's fields, passed as they are")]
     fn copy_element(
         &mut self,
         out: Out<'_>,
@@ -497,10 +502,11 @@ impl<R: Read + Seek> Emitter<'_, '_, R> {
         start: u64,
         tag_len: usize,
         empty: bool,
+        normal: bool,
         rename: Option<&str>,
     ) -> Result<(), MergeError> {
         self.read_tag(input, start, tag_len)?;
-        self.element_from_tag(out, empty, rename)
+        self.element_from_tag(out, empty, normal, rename)
     }
 
     /// Writes the element whose start tag is in `self.tag` and whose content follows in the
@@ -509,20 +515,19 @@ impl<R: Read + Seek> Emitter<'_, '_, R> {
         &mut self,
         out: Out<'_>,
         empty: bool,
+        normal: bool,
         rename: Option<&str>,
     ) -> Result<(), MergeError> {
-        let tag = std::mem::take(&mut self.tag);
-        let name = match rename {
-            Some(name) => name.as_bytes().to_vec(),
-            None => tag_name(&tag).to_vec(),
-        };
-        let written = write_tag(out, &tag, rename, empty).map_err(|err| self.write_or_changed(err));
-        self.tag = tag;
-        written?;
+        write_tag(out, &self.tag, rename, empty, normal)
+            .map_err(|err| self.write_or_changed(err))?;
         if !empty {
+            // The content is read through the tokenizer: `self.tag` still holds this tag.
             self.copy_content(out)?;
             write_all(out, b"</")?;
-            write_all(out, &name)?;
+            match rename {
+                Some(name) => write_all(out, name.as_bytes())?,
+                None => write_all(out, tag_name(&self.tag))?,
+            }
             write_all(out, b">")?;
         }
         Ok(())
@@ -553,7 +558,7 @@ impl<R: Read + Seek> Emitter<'_, '_, R> {
             let tag = self.tok.next(&mut self.src, &mut Text::Copy(&mut *out))?;
             match tag {
                 Tag::Start { empty } => {
-                    write_tag(out, &self.tok.tag, None, empty)
+                    write_tag(out, &self.tok.tag, None, empty, false)
                         .map_err(|err| self.write_or_changed(err))?;
                     depth += usize::from(!empty);
                 }
@@ -790,16 +795,28 @@ fn write_millis(out: Out<'_>, millis: u64) -> std::io::Result<()> {
 }
 
 /// Writes a start tag again: `<name` (or `rename`), each attribute (the last of duplicates,
-/// its value made safe), then `>` or `/>`.
-fn write_tag(out: Out<'_>, tag: &[u8], rename: Option<&str>, empty: bool) -> Result<(), TagError> {
+/// its value made safe), then `>` or `/>`. `normal` says the tag is known to be in normal
+/// form, so it is copied without looking.
+fn write_tag(
+    out: Out<'_>,
+    tag: &[u8],
+    rename: Option<&str>,
+    empty: bool,
+    normal: bool,
+) -> Result<(), TagError> {
     let inner = tag_inner(tag);
-    if let Some(normal) = NormalTag::parse(inner) {
+    let name_end = if normal {
+        Some(memchr::memchr(b' ', inner).unwrap_or(inner.len()))
+    } else {
+        NormalTag::parse(inner).map(|tag| tag.name_end)
+    };
+    if let Some(name_end) = name_end {
         out.write_all(b"<")?;
         match rename {
             Some(name) => out.write_all(name.as_bytes())?,
-            None => out.write_all(&inner[..normal.name_end])?,
+            None => out.write_all(&inner[..name_end])?,
         }
-        out.write_all(&inner[normal.name_end..])?;
+        out.write_all(&inner[name_end..])?;
         out.write_all(if empty { b"/>" } else { b">" })?;
         return Ok(());
     }

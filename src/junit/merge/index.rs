@@ -105,6 +105,8 @@ pub(super) struct Piece {
     pub(super) tag_len: u32,
     /// Whether it is an empty-element tag.
     pub(super) empty: bool,
+    /// Whether its start tag is in the form the merge writes (see `tag::NormalTag`).
+    pub(super) normal: bool,
 }
 
 /// Counters of a suite.
@@ -295,8 +297,9 @@ enum Kind {
     CaseChild,
     /// A suite's `<properties>`.
     Properties(u32),
-    /// A child of a suite that is kept as a [`Piece`].
-    Piece(u32, PieceKind, u64, u32),
+    /// A child of a suite that is kept as a [`Piece`]: its suite, kind, tag offset and length,
+    /// and whether the tag is in normal form.
+    Piece(u32, PieceKind, u64, u32, bool),
     /// Anything deeper.
     Inner,
 }
@@ -399,18 +402,18 @@ impl Visitor for Indexer<'_> {
                     Kind::Properties(suite)
                 }
                 _ => {
-                    self.check(start, offset)?;
+                    let normal = self.check(start, offset)?;
                     let piece = match local {
                         "system-out" => PieceKind::Out,
                         "system-err" => PieceKind::Err,
                         _ => PieceKind::Extra,
                     };
-                    Kind::Piece(suite, piece, offset, tag_len)
+                    Kind::Piece(suite, piece, offset, tag_len, normal)
                 }
             },
             Some(Kind::Properties(suite)) => {
-                self.check(start, offset)?;
-                Kind::Piece(suite, PieceKind::Property, offset, tag_len)
+                let normal = self.check(start, offset)?;
+                Kind::Piece(suite, PieceKind::Property, offset, tag_len, normal)
             }
             Some(Kind::Case) => {
                 self.case_child(start, offset, local)?;
@@ -428,7 +431,7 @@ impl Visitor for Indexer<'_> {
         match kind {
             Kind::Suite(_) => self.close_suite(),
             Kind::Case => self.close_case(),
-            Kind::Piece(suite, piece, start, tag_len) => {
+            Kind::Piece(suite, piece, start, tag_len, normal) => {
                 let empty = offset == start;
                 if empty && matches!(piece, PieceKind::Out | PieceKind::Err) {
                     return;
@@ -438,6 +441,7 @@ impl Visitor for Indexer<'_> {
                     start,
                     tag_len,
                     empty,
+                    normal,
                 });
             }
             Kind::CaseChild | Kind::Properties(_) | Kind::Inner => {}
@@ -459,8 +463,9 @@ impl Visitor for Indexer<'_> {
 
 impl Indexer<'_> {
     /// Applies the attribute checks to an element whose attributes are otherwise unused.
-    fn check(&self, start: &BytesStart<'_>, offset: u64) -> Result<(), JunitError> {
-        self.attributes(start, offset, |_, _| {}).map(|_| ())
+    /// Returns whether the tag is in the form the merge writes.
+    fn check(&self, start: &BytesStart<'_>, offset: u64) -> Result<bool, JunitError> {
+        self.attributes(start, offset, |_, _| {})
     }
 
     /// Calls `visit` with each attribute's local name and (leniently) unescaped value, after
