@@ -288,16 +288,25 @@ impl<R: Read + Seek> Emitter<'_, '_, R> {
         depth: usize,
     ) -> Result<(), MergeError> {
         indent(out, depth)?;
-        self.read_tag(input, case.start, case.tag_len as usize)?;
         let empty = case.flags & HAS_BODY == 0;
-        write_case_tag(
-            out,
-            &self.tag,
-            case.time_ms,
-            empty,
-            case.flags & NORMAL_TAG != 0,
-        )
-        .map_err(|err| self.write_or_changed(err))?;
+        let normal = case.flags & NORMAL_TAG != 0;
+        let length = case.tag_len as usize;
+        self.src.seek(input, case.start)?;
+        // Most tags are written straight from the buffer; a tag longer than it is read aside.
+        let buffered = self.src.fill_to(length)?;
+        let written = if buffered.len() >= length {
+            let tag = &buffered[..length];
+            if tag.first() != Some(&b'<') || tag.last() != Some(&b'>') {
+                return Err(self.src.changed());
+            }
+            let written = write_case_tag(out, tag, case.time_ms, empty, normal);
+            self.src.consume(length);
+            written
+        } else {
+            self.read_tag(input, case.start, length)?;
+            write_case_tag(out, &self.tag, case.time_ms, empty, normal)
+        };
+        written.map_err(|err| self.write_or_changed(err))?;
         if !empty {
             self.copy_content(out)?;
             write_all(out, b"</testcase>")?;
