@@ -666,7 +666,10 @@ fn open_seekable(path: &Path) -> io::Result<File> {
 
 /// Opens any input as a stream, decompressing `.zst`.
 fn open_stream(path: &Path) -> io::Result<Box<dyn BufRead>> {
-    Ok(Box::new(BufReader::with_capacity(256 * 1024, open_raw(path)?)))
+    Ok(Box::new(BufReader::with_capacity(
+        256 * 1024,
+        open_raw(path)?,
+    )))
 }
 
 /// A report's bytes, decompressed, unbuffered.

@@ -42,6 +42,40 @@ pub(crate) fn to_millis(seconds: f64) -> u64 {
     }
 }
 
+/// `to_millis(parse_time(raw)?)` for the plain form nearly every producer writes, digits with
+/// at most three decimals (`0.029`, `12`, `4603.213`), without going through a float; `None`
+/// for any other form, which the general path reads.
+pub(crate) fn plain_millis(raw: &str) -> Option<u64> {
+    let (whole, fraction) = match raw.split_once('.') {
+        Some((whole, fraction)) => (whole, fraction),
+        None => (raw, ""),
+    };
+    // Nine digits of seconds keep every value far inside f64's exact range.
+    if whole.is_empty()
+        || whole.len() > 9
+        || fraction.len() > 3
+        || (raw.len() > whole.len() && fraction.is_empty())
+    {
+        return None;
+    }
+    let mut millis = 0u64;
+    for &digit in whole.as_bytes() {
+        if !digit.is_ascii_digit() {
+            return None;
+        }
+        millis = millis * 10 + u64::from(digit - b'0');
+    }
+    let mut scale = 1000;
+    for &digit in fraction.as_bytes() {
+        if !digit.is_ascii_digit() {
+            return None;
+        }
+        scale /= 10;
+        millis = millis * 10 + u64::from(digit - b'0');
+    }
+    Some(millis * scale)
+}
+
 /// Milliseconds written as seconds with at most three decimals and no trailing zeros
 /// (`1.5`, `0.001`, `2`).
 pub(crate) fn format_millis(millis: u64) -> String {
@@ -87,7 +121,42 @@ fn normalise_commas(number: &str) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
-    use super::{format_millis, parse_time, to_millis};
+    use proptest::prelude::*;
+
+    use super::{format_millis, parse_time, plain_millis, to_millis};
+
+    proptest! {
+        #[test]
+        fn the_plain_form_reads_as_the_general_path_does(
+            raw in r"[0-9]{0,10}(\.[0-9]{0,4})?|[0-9 .,se+-]{0,8}"
+        ) {
+            if let Some(millis) = plain_millis(&raw) {
+                prop_assert_eq!(Some(millis), parse_time(&raw).map(to_millis));
+            }
+        }
+    }
+
+    #[test]
+    fn the_plain_form_is_recognised() {
+        assert_eq!(plain_millis("0.029"), Some(29));
+        assert_eq!(plain_millis("12"), Some(12_000));
+        assert_eq!(plain_millis("4603.2"), Some(4_603_200));
+        assert_eq!(plain_millis("999999999.999"), Some(999_999_999_999));
+        for other in [
+            "",
+            ".5",
+            "1.",
+            "1.2345",
+            "1e3",
+            "-1",
+            " 1",
+            "1,5",
+            "1s",
+            "1234567890",
+        ] {
+            assert_eq!(plain_millis(other), None, "{other:?}");
+        }
+    }
 
     #[test]
     fn millis_round_and_format() {

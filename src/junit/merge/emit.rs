@@ -503,7 +503,10 @@ impl<R: Read + Seek> Emitter<'_, '_, R> {
     /// Writes the element whose start tag is at `start` in `input`: its tag again, its
     /// content copied, its end tag; under `rename` if given. `normal` says pass 1 found the
     /// tag in normal form.
-    #[expect(clippy::too_many_arguments, reason = "a piece's fields, passed as they are")]
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "a piece's fields, passed as they are"
+    )]
     fn copy_element(
         &mut self,
         out: Out<'_>,
@@ -656,9 +659,8 @@ impl PropertySink {
             None => (hash(&[&self.kept]), Some(self.kept)),
             Some(digest) => {
                 let sum = digest.finalize();
-                let word = |at: usize| {
-                    u64::from_le_bytes(sum[at..at + 8].try_into().unwrap_or_default())
-                };
+                let word =
+                    |at: usize| u64::from_le_bytes(sum[at..at + 8].try_into().unwrap_or_default());
                 ([word(0), word(8)], None)
             }
         }

@@ -13,7 +13,7 @@ use super::tag::NormalTag;
 use super::{CounterMismatch, MAX_COUNTER_MISMATCHES};
 use crate::junit::reader::worse;
 use crate::junit::scan::{self, Visitor, for_each_attribute, looks_like_name};
-use crate::junit::time::to_millis;
+use crate::junit::time::{plain_millis, to_millis};
 use crate::junit::{JunitError, Limits, Outcome, parse_time};
 
 /// "None" for the `u32` fields of [`Case`] and [`Suite`].
@@ -671,7 +671,9 @@ impl Indexer<'_> {
         let normal = self.attributes(start, offset, |key, value| match key {
             "name" => name = value,
             "classname" => classname = value,
-            "time" => time = Some(parse_time(&value)),
+            "time" => {
+                time = Some(plain_millis(&value).or_else(|| parse_time(&value).map(to_millis)));
+            }
             "assertions" => {
                 assertions = value
                     .trim()
@@ -688,7 +690,7 @@ impl Indexer<'_> {
                 self.bad_times += 1;
                 NONE
             }
-            Some(Some(seconds)) => to_millis(seconds).min(u64::from(NONE - 1)) as u32,
+            Some(Some(millis)) => millis.min(u64::from(NONE - 1)) as u32,
         };
         if let Some(frame) = self.frames.last_mut() {
             frame.has_children = true;

@@ -100,7 +100,9 @@ impl NormalTag {
         let inner = trim_end(inner);
         let name_end = memchr::memchr(b' ', inner).unwrap_or(inner.len());
         let name = &inner[..name_end];
-        if !name.first().is_some_and(|&b| b.is_ascii_alphabetic() || b == b'_')
+        if !name
+            .first()
+            .is_some_and(|&b| b.is_ascii_alphabetic() || b == b'_')
             || !name.iter().all(|&b| NAME[b as usize])
         {
             return None;
