@@ -481,3 +481,65 @@ fn nothing_readable_is_an_error_and_writes_nothing() {
     );
     assert!(out.is_empty());
 }
+
+/// A file name's extension, in lower case.
+fn extension(name: &str) -> String {
+    std::path::Path::new(name)
+        .extension()
+        .map(|extension| extension.to_string_lossy().to_ascii_lowercase())
+        .unwrap_or_default()
+}
+
+/// Which fixture names a merge takes.
+type Keep = dyn Fn(&str) -> bool;
+
+/// Merges every fixture of `format` (those whose name passes `keep`) with `threads` readers.
+fn merge_all(format: Format, keep: &Keep, threads: usize) -> (String, String) {
+    let mut names: Vec<String> = std::fs::read_dir(fixture("coverage"))
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|name| keep(name))
+        .collect();
+    names.sort();
+    assert!(names.len() >= 3, "{names:?}");
+    let inputs = names
+        .iter()
+        .map(|name| CoverageInput {
+            label: name.clone(),
+            reader: BufReader::new(
+                std::fs::File::open(fixture(&format!("coverage/{name}"))).unwrap(),
+            ),
+        })
+        .collect();
+    let options = CoverageOptions {
+        threads,
+        ..CoverageOptions::default()
+    };
+    let mut out = Vec::new();
+    let report = merge(format, inputs, &options, &mut out).unwrap();
+    (String::from_utf8(out).unwrap(), format!("{report:?}"))
+}
+
+#[test]
+fn reading_on_several_threads_gives_the_same_merge() {
+    let cobertura = |name: &str| extension(name) == "xml" && !name.starts_with("jacoco");
+    let lcov = |name: &str| matches!(extension(name).as_str(), "lcov" | "info");
+    let jacoco = |name: &str| name.starts_with("jacoco");
+    let formats: [(Format, &Keep); 3] = [
+        (Format::Cobertura, &cobertura),
+        (Format::Lcov, &lcov),
+        (Format::Jacoco, &jacoco),
+    ];
+    for (format, keep) in formats {
+        let one = merge_all(format, keep, 1);
+        assert!(one.0.len() > 500, "{format:?}: {}", one.0);
+        for threads in [2, 3, 16] {
+            let several = merge_all(format, keep, threads);
+            assert!(
+                one.0 == several.0,
+                "{format:?} on {threads} threads wrote another report"
+            );
+            assert_eq!(one.1, several.1, "{format:?} on {threads} threads");
+        }
+    }
+}

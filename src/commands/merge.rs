@@ -346,6 +346,10 @@ fn record(settings: &MergeSettings, history: &Path, junit_out: PathBuf) -> Resul
     }
 }
 
+/// Most threads reading coverage inputs. Each holds a table of its own, so memory is at most
+/// this many merged tables.
+const COVERAGE_THREADS: usize = 4;
+
 /// Merges the coverage inputs, one output per format found.
 fn merge_coverage(
     settings: &MergeSettings,
@@ -365,6 +369,7 @@ fn merge_coverage(
                 to: to.clone(),
             })
             .collect(),
+        threads: COVERAGE_THREADS.min(std::thread::available_parallelism().map_or(1, usize::from)),
         ..CoverageOptions::default()
     };
     for (format, paths) in groups {
@@ -665,7 +670,7 @@ fn open_seekable(path: &Path) -> io::Result<File> {
 }
 
 /// Opens any input as a stream, decompressing `.zst`.
-fn open_stream(path: &Path) -> io::Result<Box<dyn BufRead>> {
+fn open_stream(path: &Path) -> io::Result<Box<dyn BufRead + Send>> {
     Ok(Box::new(BufReader::with_capacity(
         256 * 1024,
         open_raw(path)?,
@@ -673,7 +678,7 @@ fn open_stream(path: &Path) -> io::Result<Box<dyn BufRead>> {
 }
 
 /// A report's bytes, decompressed, unbuffered.
-fn open_raw(path: &Path) -> io::Result<Box<dyn Read>> {
+fn open_raw(path: &Path) -> io::Result<Box<dyn Read + Send>> {
     let file = File::open(path)?;
     Ok(if is_zst(path) {
         Box::new(zstd::Decoder::new(file)?.take(MAX_DECOMPRESSED_BYTES))
@@ -691,7 +696,7 @@ fn is_zst(path: &Path) -> bool {
 /// hold fifty decompressors and buffers at once.
 struct LazyReport {
     path: PathBuf,
-    reader: Option<Box<dyn BufRead>>,
+    reader: Option<Box<dyn BufRead + Send>>,
     done: bool,
 }
 

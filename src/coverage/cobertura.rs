@@ -151,6 +151,20 @@ impl Line {
     }
 }
 
+/// Adds merged lines into merged lines.
+fn add_lines(into: &mut BTreeMap<u32, Line>, lines: BTreeMap<u32, Line>) {
+    for (number, line) in lines {
+        match into.entry(number) {
+            Entry::Vacant(vacant) => {
+                vacant.insert(line);
+            }
+            Entry::Occupied(mut occupied) => {
+                occupied.get_mut().add(&line);
+            }
+        }
+    }
+}
+
 /// The multiset intersection of two sorted lists.
 fn intersect(mine: Vec<Box<str>>, theirs: &[Box<str>]) -> Vec<Box<str>> {
     let mut out = Vec::with_capacity(mine.len().min(theirs.len()));
@@ -189,6 +203,47 @@ struct BranchSeen {
 }
 
 impl Table for CoberturaTable {
+    fn absorb(&mut self, other: Self) {
+        for (key, class) in other.classes {
+            let merged = match self.classes.entry(key) {
+                Entry::Vacant(vacant) => {
+                    vacant.insert(class);
+                    continue;
+                }
+                Entry::Occupied(occupied) => occupied.into_mut(),
+            };
+            if class.package < merged.package {
+                merged.package = class.package;
+            }
+            if let Some(complexity) = &class.complexity {
+                max_kept(&mut merged.complexity, complexity);
+            }
+            add_lines(&mut merged.lines, class.lines);
+            for (key, method) in class.methods {
+                let entry = merged.methods.entry(key).or_default();
+                if let Some(complexity) = &method.complexity {
+                    max_kept(&mut entry.complexity, complexity);
+                }
+                add_lines(&mut entry.lines, method.lines);
+            }
+        }
+        for (name, complexity) in other.packages {
+            let kept = self.packages.entry(name).or_default();
+            if let Some(complexity) = &complexity {
+                max_kept(kept, complexity);
+            }
+        }
+        self.sources.extend(other.sources);
+        self.versions.extend(other.versions);
+        self.timestamp = self.timestamp.max(other.timestamp);
+        if let Some(complexity) = &other.complexity {
+            max_kept(&mut self.complexity, complexity);
+        }
+        self.branches_measured |= other.branches_measured;
+        self.inputs_read += other.inputs_read;
+        self.inputs_without_branches += other.inputs_without_branches;
+    }
+
     fn read<R: BufRead>(
         &mut self,
         input: R,

@@ -184,6 +184,37 @@ impl Package {
 }
 
 impl Table for JacocoTable {
+    fn absorb(&mut self, other: Self) {
+        if let Some(name) = other.name
+            && self.name.as_deref().is_none_or(|kept| *name < *kept)
+        {
+            self.name = Some(name);
+        }
+        self.sessions.extend(other.sessions);
+        for (key, package) in other.packages {
+            let merged = self.packages.entry(key).or_default();
+            for (name, class) in package.classes {
+                let target = merged.classes.entry(name).or_default();
+                if target.sourcefilename.is_none() {
+                    target.sourcefilename = class.sourcefilename;
+                }
+                target.counters.merge(&class.counters);
+                for (key, method) in class.methods {
+                    let kept = target.methods.entry(key).or_default();
+                    kept.line = kept.line.or(method.line);
+                    kept.counters.merge(&method.counters);
+                }
+            }
+            for (name, file) in package.sourcefiles {
+                let target = merged.sourcefiles.entry(name).or_default();
+                for (number, line) in file.lines {
+                    target.lines.entry(number).or_default().merge(line);
+                }
+                target.counters.merge(&file.counters);
+            }
+        }
+    }
+
     fn read<R: BufRead>(
         &mut self,
         input: R,

@@ -159,6 +159,20 @@ impl FileRecord {
 }
 
 impl Table for LcovTable {
+    fn absorb(&mut self, other: Self) {
+        for (path, record) in other.files {
+            match self.files.get_mut(&path) {
+                Some(merged) => merged.merge(record),
+                None => {
+                    self.files.insert(path, record);
+                }
+            }
+        }
+        for (kind, count) in other.dropped {
+            *self.dropped.entry(kind).or_default() += count;
+        }
+    }
+
     fn read<R: BufRead>(
         &mut self,
         mut input: R,

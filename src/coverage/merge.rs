@@ -13,7 +13,7 @@ use super::{
 };
 
 /// What a format's table does; one implementation per format.
-pub(super) trait Table: Default {
+pub(super) trait Table: Default + Send {
     /// Reads one input, merging each file into the table as soon as it is read whole.
     /// `files` counts the distinct files taken from this input, also when an error follows.
     fn read<R: BufRead>(
@@ -22,6 +22,10 @@ pub(super) trait Table: Default {
         options: &CoverageOptions,
         files: &mut usize,
     ) -> Result<(), CoverageError>;
+
+    /// Merges `other`, a table of inputs that come after this table's, into this one: the
+    /// same table as reading those inputs here would give.
+    fn absorb(&mut self, other: Self);
 
     /// Writes the merged report and returns its totals; adds the format's own warnings.
     fn write(
@@ -51,7 +55,7 @@ pub(super) struct Totals {
 /// merged. Returns an error only when writing fails, or when there was nothing to merge
 /// (no inputs, or none of them yielded anything and each had a problem); nothing is written
 /// then.
-pub fn merge<R: BufRead, W: Write>(
+pub fn merge<R: BufRead + Send, W: Write>(
     format: Format,
     inputs: Vec<CoverageInput<R>>,
     options: &CoverageOptions,
@@ -64,14 +68,13 @@ pub fn merge<R: BufRead, W: Write>(
     }
 }
 
-fn merge_into<T: Table, R: BufRead, W: Write>(
+/// Reads `inputs` in order into one table.
+fn read_all<T: Table, R: BufRead>(
     inputs: Vec<CoverageInput<R>>,
     options: &CoverageOptions,
-    out: W,
-) -> Result<CoverageReport, CoverageError> {
-    let count = inputs.len();
+) -> (T, Vec<InputReport>) {
     let mut table = T::default();
-    let mut reports = Vec::with_capacity(count);
+    let mut reports = Vec::with_capacity(inputs.len());
     for input in inputs {
         let mut files = 0;
         let problem = table.read(input.reader, options, &mut files).err();
@@ -81,6 +84,59 @@ fn merge_into<T: Table, R: BufRead, W: Write>(
             problem,
         });
     }
+    (table, reports)
+}
+
+/// Reads `inputs` on up to `options.threads` threads, each a run of consecutive inputs into
+/// its own table, then absorbs the tables in input order: the same table as one thread gives.
+fn read_parallel<T: Table, R: BufRead + Send>(
+    inputs: Vec<CoverageInput<R>>,
+    options: &CoverageOptions,
+) -> (T, Vec<InputReport>) {
+    let threads = options.threads.clamp(1, inputs.len().max(1));
+    if threads == 1 {
+        return read_all(inputs, options);
+    }
+    let per_thread = inputs.len().div_ceil(threads);
+    let mut runs = Vec::with_capacity(threads);
+    let mut rest = inputs.into_iter();
+    loop {
+        let run: Vec<_> = rest.by_ref().take(per_thread).collect();
+        if run.is_empty() {
+            break;
+        }
+        runs.push(run);
+    }
+    let read: Vec<(T, Vec<InputReport>)> = std::thread::scope(|scope| {
+        let handles: Vec<_> = runs
+            .into_iter()
+            .map(|run| scope.spawn(move || read_all::<T, R>(run, options)))
+            .collect();
+        handles
+            .into_iter()
+            .map(|handle| {
+                handle
+                    .join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+            })
+            .collect()
+    });
+    let mut read = read.into_iter();
+    let (mut table, mut reports) = read.next().unwrap_or_default();
+    for (later, later_reports) in read {
+        table.absorb(later);
+        reports.extend(later_reports);
+    }
+    (table, reports)
+}
+
+fn merge_into<T: Table, R: BufRead + Send, W: Write>(
+    inputs: Vec<CoverageInput<R>>,
+    options: &CoverageOptions,
+    out: W,
+) -> Result<CoverageReport, CoverageError> {
+    let count = inputs.len();
+    let (table, reports) = read_parallel::<T, R>(inputs, options);
     let nothing = reports
         .iter()
         .all(|report| report.problem.is_some() && report.files == 0);

@@ -54,6 +54,9 @@ pub struct CoverageOptions {
     pub path_maps: Vec<PathMap>,
     /// Bounds on the inputs.
     pub limits: Limits,
+    /// Threads reading inputs at once (0 or 1: one). Each reads a run of consecutive inputs
+    /// into its own table, so memory grows with the threads; the output does not change.
+    pub threads: usize,
 }
 
 /// One report to merge.
