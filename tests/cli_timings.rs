@@ -37,10 +37,10 @@ fn recording_creates_the_history_and_show_summarises_it() {
     assert_eq!(summary["runs"], 1);
     assert_eq!(summary["tests"], 33);
     // One run: nothing to backtest, so the default predictor.
-    assert_eq!(summary["predictor"]["chosen"], "median");
+    assert_eq!(summary["predictor"]["chosen"], "mean");
     assert_eq!(summary["predictor"]["backtested_runs"], 0);
     assert_eq!(summary["predictor"]["errors"][2]["predictor"], "latest");
-    assert_eq!(summary["file_predictor"]["chosen"], "median");
+    assert_eq!(summary["file_predictor"]["chosen"], "mean");
 
     let text = rxdist()
         .args(["timings", "show", "--history"])
@@ -56,7 +56,7 @@ fn recording_creates_the_history_and_show_summarises_it() {
     assert!(text.stdout.contains("sha256"), "{}", text.stdout);
     assert!(
         text.stdout
-            .contains("predictor by test: median (not backtested yet: no test was timed twice)"),
+            .contains("predictor by test: mean (not backtested yet: no test was timed twice)"),
         "{}",
         text.stdout
     );
@@ -346,7 +346,8 @@ fn show_names_the_backtested_predictor_once_a_test_was_timed_twice() {
         .run()
         .success();
     assert!(
-        text.stdout.contains("(backtest error over 1 runs: median ")
+        text.stdout
+            .contains("(backtest RMS error over 1 runs: mean ")
             && text.stdout.contains("predictor by file: "),
         "{}",
         text.stdout

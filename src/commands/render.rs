@@ -215,7 +215,7 @@ pub fn summary_text(summary: &Summary, path: &Path, digest: &str) -> String {
                 .collect();
             let _ = writeln!(
                 out,
-                "predictor {scope}: {} (backtest error over {} runs: {})",
+                "predictor {scope}: {} (backtest RMS error over {} runs: {})",
                 predictor.chosen,
                 predictor.backtested_runs,
                 errors.join(", ")

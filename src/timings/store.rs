@@ -29,8 +29,17 @@ use super::history::{
     TestEntry, narrow, round_micros, to_micros,
 };
 
-/// The format version this rxdist writes and reads.
-pub const FORMAT_VERSION: u16 = 1;
+/// The format version this rxdist writes.
+///
+/// Version 2 scores the predictors' backtests on squared errors and has a mean predictor where
+/// version 1 had absolute errors and a median (see [`super::Predictor`]).
+pub const FORMAT_VERSION: u16 = 2;
+
+/// The oldest format version this rxdist reads. A version 1 file reads as is except for its
+/// backtests: their errors measure something else, so they are dropped and the next recorded
+/// run starts them afresh (until then estimates use the default predictor). Its tests, setups
+/// and run digests carry over, so upgrading loses no timing.
+pub const OLDEST_READABLE_VERSION: u16 = 1;
 
 /// Decompressed documents larger than this are refused by [`decode`]: a million tests take
 /// about 70 MB, so this leaves room for thirty times that while stopping a zstd bomb.
@@ -95,8 +104,8 @@ pub enum StoreError {
     },
     /// Written in a format this rxdist no longer reads.
     #[error(
-        "history format version {found} is too old for this rxdist (it reads version \
-         {FORMAT_VERSION}); delete the file and record again"
+        "history format version {found} is too old for this rxdist (it reads versions \
+         {OLDEST_READABLE_VERSION} to {FORMAT_VERSION}); delete the file and record again"
     )]
     OlderVersion {
         /// The version in the file.
@@ -181,7 +190,9 @@ pub fn decode_with_limit(bytes: &[u8], limit: u64) -> Result<History, StoreError
     }
     let mut deserializer = serde_json::Deserializer::from_slice(&json);
     let history = deserializer
-        .deserialize_map(DocumentVisitor)
+        .deserialize_map(DocumentVisitor {
+            version: header.version,
+        })
         .map_err(StoreError::Content)?;
     deserializer.end().map_err(StoreError::Content)?;
     Ok(history)
@@ -195,6 +206,8 @@ pub fn digest(bytes: &[u8]) -> Result<ContentDigest, StoreError> {
 
 /// What the header says.
 struct Header {
+    /// The format version, between [`OLDEST_READABLE_VERSION`] and [`FORMAT_VERSION`].
+    version: u16,
     digest: ContentDigest,
     /// Where the zstd frame starts.
     body: usize,
@@ -215,10 +228,11 @@ fn read_header(bytes: &[u8]) -> Result<Header, StoreError> {
         return Err(truncated());
     }
     let version = u16::from_le_bytes([bytes[8 + MAGIC.len()], bytes[9 + MAGIC.len()]]);
-    match version.cmp(&FORMAT_VERSION) {
-        std::cmp::Ordering::Greater => return Err(StoreError::NewerVersion { found: version }),
-        std::cmp::Ordering::Less => return Err(StoreError::OlderVersion { found: version }),
-        std::cmp::Ordering::Equal => {}
+    if version > FORMAT_VERSION {
+        return Err(StoreError::NewerVersion { found: version });
+    }
+    if version < OLDEST_READABLE_VERSION {
+        return Err(StoreError::OlderVersion { found: version });
     }
     let frame_len = u32::from_le_bytes([bytes[4], bytes[5], bytes[6], bytes[7]]) as usize;
     if frame_len != HEADER_LEN {
@@ -230,6 +244,7 @@ fn read_header(bytes: &[u8]) -> Result<Header, StoreError> {
     let mut digest = [0; 32];
     digest.copy_from_slice(&bytes[PREFIX_LEN - 32..PREFIX_LEN]);
     Ok(Header {
+        version,
         digest: ContentDigest(digest),
         body: PREFIX_LEN,
     })
@@ -423,7 +438,10 @@ fn seconds<E: de::Error>(value: f64) -> Result<f64, E> {
 
 /// Builds a [`History`] straight from the document, without an intermediate tree: a million
 /// tests must decode fast and without doubling memory.
-struct DocumentVisitor;
+struct DocumentVisitor {
+    /// The format version the header declares; the document must declare the same.
+    version: u16,
+}
 
 impl<'de> Visitor<'de> for DocumentVisitor {
     type Value = History;
@@ -451,9 +469,10 @@ impl<'de> Visitor<'de> for DocumentVisitor {
                 }
                 "version" => {
                     let version: u16 = map.next_value()?;
-                    if version != FORMAT_VERSION {
+                    if version != self.version {
                         return Err(de::Error::custom(format_args!(
-                            "document version {version} does not match the header's {FORMAT_VERSION}"
+                            "document version {version} does not match the header's {}",
+                            self.version
                         )));
                     }
                     version_seen = true;
@@ -461,6 +480,11 @@ impl<'de> Visitor<'de> for DocumentVisitor {
                 "runs" => history.runs = map.next_value()?,
                 "test_count" => declared_count = Some(map.next_value::<usize>()?),
                 "recent_runs" => history.recent_runs = map.next_value_seed(RecentRunsSeed)?,
+                // Version 1 backtests scored absolute errors: dropped (see
+                // `OLDEST_READABLE_VERSION`).
+                "backtest" | "file_backtest" if self.version == 1 => {
+                    map.next_value::<IgnoredAny>()?;
+                }
                 "backtest" => history.backtest = backtest(&map.next_value()?)?,
                 "file_backtest" => history.file_backtest = backtest(&map.next_value()?)?,
                 "files" => map.next_value_seed(FilesSeed {
@@ -511,7 +535,7 @@ struct BacktestDoc<'a> {
 #[derive(serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 struct ErrorsDoc {
-    median: f64,
+    mean: f64,
     ewma: f64,
     latest: f64,
 }
@@ -523,7 +547,7 @@ fn backtest<E: de::Error>(doc: &BacktestDoc<'_>) -> Result<Backtest, E> {
     };
     for predictor in Predictor::ALL {
         let error = match predictor {
-            Predictor::Median => doc.errors.median,
+            Predictor::Mean => doc.errors.mean,
             Predictor::Ewma => doc.errors.ewma,
             Predictor::Latest => doc.errors.latest,
         };
@@ -867,7 +891,7 @@ mod tests {
         let json = zstd::stream::decode_all(&bytes[..]).expect("plain zstd reads it");
         let text = String::from_utf8(json.clone()).expect("utf-8");
         assert!(
-            text.starts_with(r#"{"format":"rxdist-history","version":1,"runs":2,"test_count":6,"#),
+            text.starts_with(r#"{"format":"rxdist-history","version":2,"runs":2,"test_count":6,"#),
             "{text}"
         );
         assert!(
@@ -880,7 +904,7 @@ mod tests {
         );
         assert!(
             text.contains(
-                r#""backtest":{"runs":1,"chosen":"median","errors":{"median":0.333333,"ewma":0.333333,"latest":0.333333}}"#
+                r#""backtest":{"runs":1,"chosen":"mean","errors":{"mean":0.111111,"ewma":0.111111,"latest":0.111111}}"#
             ),
             "{text}"
         );
@@ -933,12 +957,39 @@ mod tests {
     fn newer_and_older_versions_say_what_to_do() {
         let newer = wrap("{}", FORMAT_VERSION + 1);
         let error = decode(&newer).map(|_| ()).expect_err("newer");
-        assert!(matches!(error, StoreError::NewerVersion { found: 2 }));
+        assert!(matches!(error, StoreError::NewerVersion { found: 3 }));
         assert!(error.to_string().ends_with("upgrade rxdist"));
         assert!(matches!(
             decode(&wrap("{}", 0)),
             Err(StoreError::OlderVersion { found: 0 })
         ));
+    }
+
+    #[test]
+    fn a_version_1_file_keeps_its_timings_and_drops_its_backtests() {
+        let current = sample();
+        assert!(current.backtest().runs() > 0 && current.file_backtest().runs() > 0);
+        let json = zstd::stream::decode_all(&encode(&current).expect("encode")[..]).expect("json");
+        // Version 1 wrote the same document except for the version and its median predictor.
+        let old = String::from_utf8(json)
+            .expect("utf-8")
+            .replace(r#""version":2"#, r#""version":1"#)
+            .replace(r#""mean":"#, r#""median":"#)
+            .replace(r#""chosen":"mean""#, r#""chosen":"median""#);
+        assert!(old.contains(r#""median":"#), "{old}");
+        let read = decode(&wrap(&old, 1)).expect("version 1 reads");
+        let mut expected = current.clone();
+        expected.backtest = Backtest::default();
+        expected.file_backtest = Backtest::default();
+        assert_eq!(read, expected);
+        // Written back, it is a version 2 file.
+        let again = encode(&read).expect("encode");
+        assert_eq!(decode(&again).expect("decode"), expected);
+        assert!(
+            zstd::stream::decode_all(&again[..])
+                .map(|json| String::from_utf8_lossy(&json).contains(r#""version":2"#))
+                .expect("json")
+        );
     }
 
     #[test]
@@ -981,11 +1032,15 @@ mod tests {
 
     #[test]
     fn invalid_documents_are_rejected_with_context() {
-        let good_head = r#"{"format":"rxdist-history","version":1,"runs":1,"#;
+        let good_head = r#"{"format":"rxdist-history","version":2,"runs":1,"#;
         let cases = [
             ("not json", "expected"),
-            (r#"{"format":"other","version":1}"#, "format is \"other\""),
-            (r#"{"version":1}"#, "missing"),
+            (r#"{"format":"other","version":2}"#, "format is \"other\""),
+            (r#"{"version":2}"#, "missing"),
+            (
+                r#"{"format":"rxdist-history","version":1}"#,
+                "does not match the header's 2",
+            ),
             (
                 &format!(r#"{good_head}"files":{{"a.py":{{"tests":[["::x",1,1,1,"pz",[1]]]}}}}}}"#),
                 "recent outcomes",
@@ -1014,13 +1069,13 @@ mod tests {
             ),
             (
                 &format!(
-                    r#"{good_head}"backtest":{{"runs":1,"chosen":"ewma","errors":{{"median":0.1,"ewma":0.2,"latest":0.3}}}}}}"#
+                    r#"{good_head}"backtest":{{"runs":1,"chosen":"ewma","errors":{{"mean":0.1,"ewma":0.2,"latest":0.3}}}}}}"#
                 ),
-                "says it chose \"ewma\" but its errors choose \"median\"",
+                "says it chose \"ewma\" but its errors choose \"mean\"",
             ),
             (
                 &format!(
-                    r#"{good_head}"backtest":{{"runs":1,"chosen":"median","errors":{{"median":0.1,"ewma":0.2}}}}}}"#
+                    r#"{good_head}"backtest":{{"runs":1,"chosen":"mean","errors":{{"mean":0.1,"ewma":0.2}}}}}}"#
                 ),
                 "missing field `latest`",
             ),
