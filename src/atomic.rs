@@ -12,7 +12,7 @@ pub fn write(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     write_with(path, |out| out.write_all(bytes))
 }
 
-/// Like [`write`], but `fill` streams the content into a buffered writer, so large outputs
+/// Like [`write`](fn@write), but `fill` streams the content into a buffered writer, so large outputs
 /// are never held in memory whole. Nothing replaces `path` unless `fill` succeeds.
 pub fn write_with(
     path: &Path,

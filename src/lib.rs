@@ -17,7 +17,7 @@
 //! | [`identity`] | JUnit testcase to runnable test id | no (pure) |
 //! | [`junit`] | streaming JUnit XML reading, digesting and writing, and the two-pass streaming merge | no (pure) |
 //! | [`coverage`] | Cobertura, LCOV and JaCoCo reports: streaming reading, merging, writing | no (pure) |
-//! | [`env`] | the registry of environment variables and the one place they are read | reads the environment |
+//! | [`env`](mod@env) | the registry of environment variables and the one place they are read | reads the environment |
 //! | [`atomic`] | writing output files atomically | yes |
 //! | [`exit_code`] | the exit-code table | no |
 

@@ -1,8 +1,8 @@
 //! Coverage report merging, pure: the reports of every shard in, one merged report out.
 //!
-//! Three formats, each read and written by its own module: Cobertura XML ([`cobertura`]), LCOV
-//! ([`lcov`]) and JaCoCo XML ([`jacoco`]). Reports of one format are merged into one table
-//! keyed by normalised file path ([`paths`]), so the same file measured in different checkouts
+//! Three formats, each read and written by its own module: Cobertura XML (`cobertura`), LCOV
+//! (`lcov`) and JaCoCo XML (`jacoco`). Reports of one format are merged into one table
+//! keyed by normalised file path (`paths`), so the same file measured in different checkouts
 //! is one file; every count and rate of the output is recounted from that table, never summed
 //! from the inputs' totals. Output is sorted and deterministic.
 //!

@@ -140,7 +140,7 @@ impl<'a> IdMapper<'a> {
 
     /// The id of `case`, or `None` when it cannot be determined.
     ///
-    /// pytest ids come from [`pytest::node_id`]; `None` means the classname fits no candidate
+    /// pytest ids come from `pytest::node_id`; `None` means the classname fits no candidate
     /// node id that is known or whose file exists. Generic ids are the testcase's file (with a
     /// leading `./` removed), else `classname::name`, else `name`; `None` only when the
     /// testcase has none of them.

@@ -2,7 +2,7 @@
 //! messages (and where their failure text lies in the input, to be read back on demand), flaky
 //! testcases, the slowest testcases and rxdist's own suite properties.
 //!
-//! It walks the markup with [`super::scan`], so it keeps the reader's limits and never buffers
+//! It walks the markup with `junit::scan`, so it keeps the reader's limits and never buffers
 //! a body: a failure's text is only located (a byte range), which is all a job summary needs
 //! to read the last few kilobytes of a traceback from a seekable file. Pure: bytes in, data out.
 
