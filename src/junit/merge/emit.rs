@@ -135,15 +135,7 @@ impl<R: Read + Seek> Emitter<'_, '_, R> {
         for piece in pieces(self.index, merged, PieceKind::Extra) {
             opened(out, &mut open)?;
             indent(out, depth + 1)?;
-            self.copy_element(
-                out,
-                piece.0,
-                piece.1.start,
-                piece.1.tag_len as usize,
-                piece.1.empty,
-                piece.1.normal,
-                None,
-            )?;
+            self.copy_piece(out, piece.0, &piece.1)?;
             newline(out)?;
         }
         for (kind, element) in [
@@ -220,29 +212,13 @@ impl<R: Read + Seek> Emitter<'_, '_, R> {
         for (input, piece) in pieces {
             // Identical as written means identical: write it aside, then keep it if new.
             let mut sink = PropertySink::new(std::mem::take(&mut self.scratch));
-            self.copy_element(
-                &mut sink,
-                input,
-                piece.start,
-                piece.tag_len as usize,
-                piece.empty,
-                piece.normal,
-                None,
-            )?;
+            self.copy_piece(&mut sink, input, &piece)?;
             let (key, kept) = sink.finish();
             if seen.insert(key) {
                 indent(out, depth + 1)?;
                 match &kept {
                     Some(bytes) => write_all(out, bytes)?,
-                    None => self.copy_element(
-                        out,
-                        input,
-                        piece.start,
-                        piece.tag_len as usize,
-                        piece.empty,
-                        piece.normal,
-                        None,
-                    )?,
+                    None => self.copy_piece(out, input, &piece)?,
                 }
                 newline(out)?;
             }
@@ -500,25 +476,11 @@ impl<R: Read + Seek> Emitter<'_, '_, R> {
         }
     }
 
-    /// Writes the element whose start tag is at `start` in `input`: its tag again, its
-    /// content copied, its end tag; under `rename` if given. `normal` says pass 1 found the
-    /// tag in normal form.
-    #[expect(
-        clippy::too_many_arguments,
-        reason = "a piece's fields, passed as they are"
-    )]
-    fn copy_element(
-        &mut self,
-        out: Out<'_>,
-        input: usize,
-        start: u64,
-        tag_len: usize,
-        empty: bool,
-        normal: bool,
-        rename: Option<&str>,
-    ) -> Result<(), MergeError> {
-        self.read_tag(input, start, tag_len)?;
-        self.element_from_tag(out, empty, normal, rename)
+    /// Writes the suite child `piece` of `input`: its tag again, its content copied, its end
+    /// tag.
+    fn copy_piece(&mut self, out: Out<'_>, input: usize, piece: &Piece) -> Result<(), MergeError> {
+        self.read_tag(input, piece.start, piece.tag_len as usize)?;
+        self.element_from_tag(out, piece.empty, piece.normal, None)
     }
 
     /// Writes the element whose start tag is in `self.tag` and whose content follows in the
