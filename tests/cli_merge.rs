@@ -414,3 +414,41 @@ fn shards_from_different_checkouts_merge_into_one_entry_per_source_file() {
     names.sort();
     assert_eq!(names, vec!["coverage.xml", "junit.xml"]);
 }
+
+#[test]
+fn reports_of_the_other_kind_are_noted_only_when_nothing_merges_them() {
+    // Each shard's directory holds its JUnit and its Cobertura report, as an artifact does.
+    let shards = reports().shards.display().to_string();
+    let both = tempfile::tempdir().unwrap();
+    let output = rxdist()
+        .args([
+            "merge",
+            "--junit",
+            &shards,
+            "--coverage",
+            &shards,
+            "--out-dir",
+        ])
+        .args([both.path()])
+        .run()
+        .success();
+    assert!(!output.stderr.contains("left out"), "{}", output.stderr);
+    assert!(both.path().join("junit.xml").is_file());
+    assert!(both.path().join("coverage.xml").is_file());
+
+    let junit_only = tempfile::tempdir().unwrap();
+    let output = rxdist()
+        .args(["merge", "--junit", &shards, "--out-dir"])
+        .args([junit_only.path()])
+        .run()
+        .success();
+    assert!(
+        output.stderr.contains(
+            "note: --junit matched 3 files that are coverage reports, not JUnit; they were left \
+             out (--coverage merges them)"
+        ),
+        "{}",
+        output.stderr
+    );
+    assert!(!junit_only.path().join("coverage.xml").exists());
+}

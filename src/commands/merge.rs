@@ -89,7 +89,17 @@ pub fn run(settings: &MergeSettings, env: &Env) -> Result<Completion, Error> {
     let mut broken: Vec<Broken> = Vec::new();
     broken.extend(junit_inputs.unmatched);
     broken.extend(coverage_inputs.unmatched);
-    for skipped in junit_inputs.skipped.iter().chain(&coverage_inputs.skipped) {
+    // Reports of the other kind found by a directory or pattern are worth a note only when
+    // nothing merges them: one artifact tree given to both flags is the documented usage.
+    let notes = [
+        (&junit_inputs.skipped, settings.coverage.is_empty()),
+        (&coverage_inputs.skipped, settings.junit.is_empty()),
+    ];
+    for skipped in notes
+        .into_iter()
+        .filter_map(|(skipped, unmerged)| unmerged.then_some(skipped))
+        .flatten()
+    {
         diagnostics::info(format_args!("note: {skipped}"));
     }
 
@@ -890,10 +900,17 @@ fn expand(patterns: &[String], kind: Kind, outputs: &[PathBuf]) -> Expanded {
         }
     }
     if other_kind > 0 {
+        let other = match kind {
+            Kind::Junit => Kind::Coverage,
+            Kind::Coverage => Kind::Junit,
+        };
         expanded.skipped.push(format!(
-            "{} matched {other_kind} files that are not {} reports; they were left out",
+            "{} matched {other_kind} files that are {} reports, not {}; they were left out \
+             ({} merges them)",
             kind.flag(),
-            kind_name(kind)
+            kind_name(other),
+            kind_name(kind),
+            other.flag()
         ));
     }
     expanded
