@@ -208,7 +208,12 @@ fn write_case(case: &Case, out: &mut dyn Write) -> io::Result<()> {
     ] {
         for attempt in attempts {
             let name = if attempt.error { error } else { failure };
+            // Surefire's layout, which `rxdist merge` writes too: the attempt's text in
+            // `<stackTrace>`, then its outputs.
             let mut children = Vec::new();
+            if let Some(body) = &attempt.detail.body {
+                children.push(("stackTrace", body.as_str()));
+            }
             if let Some(stdout) = &attempt.stdout {
                 children.push(("system-out", stdout.as_str()));
             }
@@ -216,7 +221,7 @@ fn write_case(case: &Case, out: &mut dyn Write) -> io::Result<()> {
                 children.push(("system-err", stderr.as_str()));
             }
             let detail = Detail {
-                body: attempt.detail.body.clone(),
+                body: None,
                 ..attempt.detail.clone()
             };
             element_with_time(out, name, &detail, Some(attempt.time), &children)?;
