@@ -134,7 +134,31 @@ impl Counters {
     }
 }
 
+impl Class {
+    /// Merges `other`, the same class from a later input: the first source file name seen,
+    /// counters and methods merged.
+    fn absorb(&mut self, other: Class) {
+        if self.sourcefilename.is_none() {
+            self.sourcefilename = other.sourcefilename;
+        }
+        self.counters.merge(&other.counters);
+        for (key, method) in other.methods {
+            let kept = self.methods.entry(key).or_default();
+            kept.line = kept.line.or(method.line);
+            kept.counters.merge(&method.counters);
+        }
+    }
+}
+
 impl SourceFile {
+    /// Merges `other`, the same source file from a later input, line by line.
+    fn absorb(&mut self, other: SourceFile) {
+        for (number, line) in other.lines {
+            self.lines.entry(number).or_default().merge(line);
+        }
+        self.counters.merge(&other.counters);
+    }
+
     /// Counters recounted from the lines, plus the kept complexity, method and class counts.
     fn counters(&self) -> Counters {
         let mut counters = Counters::default();
@@ -194,23 +218,10 @@ impl Table for JacocoTable {
         for (key, package) in other.packages {
             let merged = self.packages.entry(key).or_default();
             for (name, class) in package.classes {
-                let target = merged.classes.entry(name).or_default();
-                if target.sourcefilename.is_none() {
-                    target.sourcefilename = class.sourcefilename;
-                }
-                target.counters.merge(&class.counters);
-                for (key, method) in class.methods {
-                    let kept = target.methods.entry(key).or_default();
-                    kept.line = kept.line.or(method.line);
-                    kept.counters.merge(&method.counters);
-                }
+                merged.classes.entry(name).or_default().absorb(class);
             }
             for (name, file) in package.sourcefiles {
-                let target = merged.sourcefiles.entry(name).or_default();
-                for (number, line) in file.lines {
-                    target.lines.entry(number).or_default().merge(line);
-                }
-                target.counters.merge(&file.counters);
+                merged.sourcefiles.entry(name).or_default().absorb(file);
             }
         }
     }
@@ -522,16 +533,11 @@ impl Visitor for InputReader<'_> {
             "class" => {
                 if let Some(seen) = self.class.take() {
                     let package = self.package_entry();
-                    let merged = package.classes.entry(seen.name).or_default();
-                    if merged.sourcefilename.is_none() {
-                        merged.sourcefilename = seen.class.sourcefilename;
-                    }
-                    merged.counters.merge(&seen.class.counters);
-                    for (key, method) in seen.class.methods {
-                        let target = merged.methods.entry(key).or_default();
-                        target.line = target.line.or(method.line);
-                        target.counters.merge(&method.counters);
-                    }
+                    package
+                        .classes
+                        .entry(seen.name)
+                        .or_default()
+                        .absorb(seen.class);
                 }
             }
             "sourcefile" => {
@@ -543,11 +549,11 @@ impl Visitor for InputReader<'_> {
                     );
                     self.files.insert(key);
                     let package = self.package_entry();
-                    let merged = package.sourcefiles.entry(seen.name).or_default();
-                    for (number, line) in seen.file.lines {
-                        merged.lines.entry(number).or_default().merge(line);
-                    }
-                    merged.counters.merge(&seen.file.counters);
+                    package
+                        .sourcefiles
+                        .entry(seen.name)
+                        .or_default()
+                        .absorb(seen.file);
                 }
             }
             _ => {}
