@@ -452,3 +452,81 @@ fn reports_of_the_other_kind_are_noted_only_when_nothing_merges_them() {
     );
     assert!(!junit_only.path().join("coverage.xml").exists());
 }
+
+/// Whether `dir` holds a temporary file of an output being written.
+#[cfg(unix)]
+fn writing(dir: &Path) -> bool {
+    std::fs::read_dir(dir).unwrap().any(|entry| {
+        entry
+            .unwrap()
+            .file_name()
+            .to_string_lossy()
+            .starts_with(".rxdist-")
+    })
+}
+
+#[cfg(unix)]
+#[test]
+fn a_signal_stops_the_merge_and_leaves_the_earlier_report_as_it_was() {
+    use nix::sys::signal::{Signal, kill};
+    use nix::unistd::Pid;
+    use std::fmt::Write as _;
+    use std::time::{Duration, Instant};
+
+    // Large enough (about 40 MB) that the merge is still running when its output's temporary
+    // file is seen.
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("big.xml");
+    let mut xml = String::from(r#"<testsuites><testsuite name="big">"#);
+    for number in 0..600_000 {
+        let _ = write!(
+            xml,
+            r#"<testcase classname="tests.test_big" name="test_{number}" time="0.001"/>"#
+        );
+    }
+    xml.push_str("</testsuite></testsuites>");
+    std::fs::write(&input, xml).unwrap();
+    for (signal, code, word) in [
+        (Signal::SIGINT, 130, "interrupted"),
+        (Signal::SIGTERM, 143, "terminated"),
+    ] {
+        let out = dir.path().join(format!("out-{code}"));
+        std::fs::create_dir_all(&out).unwrap();
+        std::fs::write(out.join("junit.xml"), "an earlier merge").unwrap();
+        let mut child = rxdist()
+            .args(["merge", "--junit"])
+            .args([&input])
+            .args(["--out-dir"])
+            .args([&out])
+            .spawn();
+        let started = Instant::now();
+        while !writing(&out) {
+            assert!(
+                child.try_wait().unwrap().is_none(),
+                "the merge ended before it was seen writing"
+            );
+            assert!(
+                started.elapsed() < Duration::from_secs(60),
+                "no output begun"
+            );
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        let pid = Pid::from_raw(i32::try_from(child.id()).unwrap());
+        kill(pid, signal).unwrap();
+        let output = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(code), "{stderr}");
+        assert!(
+            stderr.contains(&format!(
+                "{word}: the merge stopped; no merged report was written, and nothing was \
+                 recorded into the history"
+            )),
+            "{stderr}"
+        );
+        assert_eq!(
+            std::fs::read_to_string(out.join("junit.xml")).unwrap(),
+            "an earlier merge"
+        );
+        assert!(!writing(&out), "the temporary file is removed");
+    }
+}

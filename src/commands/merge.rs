@@ -10,7 +10,7 @@
 use std::cmp::Ordering;
 use std::fmt::Write as _;
 use std::fs::File;
-use std::io::{self, BufRead, BufReader, Read, Seek};
+use std::io::{self, BufRead, BufReader, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
 use super::{diagnostics, timings};
@@ -25,6 +25,7 @@ use crate::junit::merge::{
     self as junit_merge, MergeInput, MergeOptions, MergeReport, RetryPolicy,
 };
 use crate::junit::{Limits, Outcome, TestCase, digest};
+use crate::runner::signals::{Cancel, CancelFlag};
 use crate::settings::{MergeSettings, RecordSettings};
 
 /// Name of the merged JUnit report in the output directory.
@@ -72,6 +73,10 @@ struct Broken {
 
 /// Runs `rxdist merge`.
 pub fn run(settings: &MergeSettings, env: &Env) -> Result<Completion, Error> {
+    let cancel = CancelFlag::install().map_err(|source| Error::Write {
+        path: PathBuf::from("<signal handlers>"),
+        source,
+    })?;
     let outputs = output_paths(&settings.out_dir);
     let junit_inputs = expand(&settings.junit, Kind::Junit, &outputs);
     let coverage_inputs = expand(&settings.coverage, Kind::Coverage, &outputs);
@@ -89,26 +94,24 @@ pub fn run(settings: &MergeSettings, env: &Env) -> Result<Completion, Error> {
     let mut broken: Vec<Broken> = Vec::new();
     broken.extend(junit_inputs.unmatched);
     broken.extend(coverage_inputs.unmatched);
-    // Reports of the other kind found by a directory or pattern are worth a note only when
-    // nothing merges them: one artifact tree given to both flags is the documented usage.
-    let notes = [
-        (&junit_inputs.skipped, settings.coverage.is_empty()),
-        (&coverage_inputs.skipped, settings.junit.is_empty()),
-    ];
-    for skipped in notes
-        .into_iter()
-        .filter_map(|(skipped, unmerged)| unmerged.then_some(skipped))
-        .flatten()
-    {
-        diagnostics::info(format_args!("note: {skipped}"));
-    }
+    note_other_kinds(settings, &junit_inputs.skipped, &coverage_inputs.skipped);
 
     let mut summary = String::new();
     let mut written = 0;
     let mut junit_written: Option<PathBuf> = None;
     let mut coverage_written: Vec<PathBuf> = Vec::new();
     if !junit_inputs.files.is_empty() {
-        let merged = match merge_junit(settings, &junit_inputs.files, &mut broken, &mut summary) {
+        let merged = merge_junit(
+            settings,
+            &junit_inputs.files,
+            &cancel,
+            &mut broken,
+            &mut summary,
+        );
+        if let Some(signal) = cancel.get() {
+            return Ok(cancelled(signal, merged.ok().flatten().as_slice()));
+        }
+        let merged = match merged {
             Ok(merged) => merged,
             Err(error) => {
                 report_broken(&broken);
@@ -124,13 +127,23 @@ pub fn run(settings: &MergeSettings, env: &Env) -> Result<Completion, Error> {
         junit_written = merged;
     }
     if !coverage_inputs.files.is_empty() {
-        written += merge_coverage(
+        let merged = merge_coverage(
             settings,
             &coverage_inputs.files,
+            &cancel,
             &mut broken,
             &mut summary,
             &mut coverage_written,
-        )?;
+        );
+        if let Some(signal) = cancel.get() {
+            let done: Vec<PathBuf> = junit_written
+                .iter()
+                .chain(&coverage_written)
+                .cloned()
+                .collect();
+            return Ok(cancelled(signal, &done));
+        }
+        written += merged?;
     }
     if super::github::wanted(env) {
         publish_to_github(
@@ -141,7 +154,33 @@ pub fn run(settings: &MergeSettings, env: &Env) -> Result<Completion, Error> {
         );
     }
 
-    report_broken(&broken);
+    finish(settings, &broken, written, &summary)
+}
+
+/// Notes the reports of the other kind that a directory or pattern found, when nothing merges
+/// them: one artifact tree given to both flags is the documented usage, and no news.
+fn note_other_kinds(settings: &MergeSettings, junit: &[String], coverage: &[String]) {
+    let notes = [
+        (junit, settings.coverage.is_empty()),
+        (coverage, settings.junit.is_empty()),
+    ];
+    for skipped in notes
+        .into_iter()
+        .filter_map(|(skipped, unmerged)| unmerged.then_some(skipped))
+        .flatten()
+    {
+        diagnostics::info(format_args!("note: {skipped}"));
+    }
+}
+
+/// Reports broken inputs, prints the summary and says how the merge ended.
+fn finish(
+    settings: &MergeSettings,
+    broken: &[Broken],
+    written: usize,
+    summary: &str,
+) -> Result<Completion, Error> {
+    report_broken(broken);
     if written == 0 {
         return Err(Error::NoReadableInput {
             count: broken.len(),
@@ -163,6 +202,89 @@ pub fn run(settings: &MergeSettings, env: &Env) -> Result<Completion, Error> {
             broken.len()
         ));
         Ok(Completion::PartialInput)
+    }
+}
+
+/// Says that a signal stopped the merge and what it had finished, and ends with its code.
+/// Reports are written whole or not at all: one being written when the signal came is not
+/// there, and an earlier merge's report of the same name is left as it was.
+fn cancelled(signal: Cancel, written: &[PathBuf]) -> Completion {
+    let (name, completion) = match signal {
+        Cancel::Interrupt => ("interrupted", Completion::Interrupted),
+        Cancel::Terminate => ("terminated", Completion::Terminated),
+    };
+    let done = if written.is_empty() {
+        "no merged report was written".to_owned()
+    } else {
+        let names: Vec<String> = written
+            .iter()
+            .map(|path| path.display().to_string())
+            .collect();
+        format!("only {} was written", names.join(" and "))
+    };
+    diagnostics::warning(format_args!(
+        "{name}: the merge stopped; {done}, and nothing was recorded into the history"
+    ));
+    completion
+}
+
+/// A reader or writer that fails once a signal asked rxdist to stop, so that a merge ends at
+/// its next read or write, and its output's temporary file is removed.
+struct Cancellable<T> {
+    inner: T,
+    cancel: CancelFlag,
+}
+
+impl<T> Cancellable<T> {
+    fn new(inner: T, cancel: &CancelFlag) -> Self {
+        Cancellable {
+            inner,
+            cancel: cancel.clone(),
+        }
+    }
+
+    fn check(&self) -> io::Result<()> {
+        match self.cancel.get() {
+            // Not `Interrupted`, which `read_exact` and `write_all` would retry.
+            Some(_) => Err(io::Error::other("stopped by a signal")),
+            None => Ok(()),
+        }
+    }
+}
+
+impl<T: Read> Read for Cancellable<T> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.check()?;
+        self.inner.read(buf)
+    }
+}
+
+impl<T: BufRead> BufRead for Cancellable<T> {
+    fn fill_buf(&mut self) -> io::Result<&[u8]> {
+        self.check()?;
+        self.inner.fill_buf()
+    }
+
+    fn consume(&mut self, amount: usize) {
+        self.inner.consume(amount);
+    }
+}
+
+impl<T: Seek> Seek for Cancellable<T> {
+    fn seek(&mut self, position: SeekFrom) -> io::Result<u64> {
+        self.inner.seek(position)
+    }
+}
+
+impl<T: io::Write> io::Write for Cancellable<T> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.check()?;
+        self.inner.write(buf)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.check()?;
+        self.inner.flush()
     }
 }
 
@@ -197,15 +319,19 @@ fn output_paths(out_dir: &Path) -> Vec<PathBuf> {
 fn merge_junit(
     settings: &MergeSettings,
     files: &[PathBuf],
+    cancel: &CancelFlag,
     broken: &mut Vec<Broken>,
     summary: &mut String,
 ) -> Result<Option<PathBuf>, Error> {
     let mut inputs = Vec::with_capacity(files.len());
     for path in files {
+        if cancel.get().is_some() {
+            return Ok(None);
+        }
         match open_seekable(path) {
             Ok(reader) => inputs.push(MergeInput {
                 label: path.display().to_string(),
-                reader,
+                reader: Cancellable::new(reader, cancel),
             }),
             Err(error) => broken.push(Broken {
                 path: path.display().to_string(),
@@ -228,6 +354,7 @@ fn merge_junit(
     let out = settings.out_dir.join(JUNIT_OUT);
     let mut report = None;
     let written = atomic::write_with(&out, |writer| {
+        let writer = Cancellable::new(writer, cancel);
         let merged = junit_merge::merge(&mut inputs, &options, writer).map_err(io::Error::other)?;
         let nothing_read = merged.totals.tests == 0
             && merged
@@ -364,6 +491,7 @@ const COVERAGE_THREADS: usize = 4;
 fn merge_coverage(
     settings: &MergeSettings,
     files: &[PathBuf],
+    cancel: &CancelFlag,
     broken: &mut Vec<Broken>,
     summary: &mut String,
     outputs: &mut Vec<PathBuf>,
@@ -383,16 +511,20 @@ fn merge_coverage(
         ..CoverageOptions::default()
     };
     for (format, paths) in groups {
-        let inputs: Vec<CoverageInput<LazyReport>> = paths
+        if cancel.get().is_some() {
+            break;
+        }
+        let inputs: Vec<CoverageInput<Cancellable<LazyReport>>> = paths
             .iter()
             .map(|path| CoverageInput {
                 label: path.display().to_string(),
-                reader: LazyReport::new(path.clone()),
+                reader: Cancellable::new(LazyReport::new(path.clone()), cancel),
             })
             .collect();
         let out = settings.out_dir.join(format.output_name());
         let mut merged = None;
         let write_result = atomic::write_with(&out, |writer| {
+            let writer = Cancellable::new(writer, cancel);
             match coverage::merge(format, inputs, &options, writer) {
                 Err(CoverageError::Write(source)) => Err(source),
                 result => {
