@@ -56,11 +56,14 @@ impl Plan {
 
 /// Joins suites, groups retries (setting [`Case::role`] and [`Case::next`]) and recounts.
 pub(super) fn plan(index: &mut Index, policy: RetryPolicy) -> Plan {
+    // At most one merged suite per input suite, plus the root: sized once.
+    let mut merged = Vec::with_capacity(index.suites.len() + 1);
+    merged.push(MergedSuite {
+        parent: NONE,
+        ..MergedSuite::default()
+    });
     let mut plan = Plan {
-        merged: vec![MergedSuite {
-            parent: NONE,
-            ..MergedSuite::default()
-        }],
+        merged,
         retries_collapsed: 0,
         skips_dropped: 0,
         notes: Vec::new(),
@@ -84,7 +87,8 @@ pub(super) fn plan(index: &mut Index, policy: RetryPolicy) -> Plan {
 fn join_suites(index: &mut Index, plan: &mut Plan) -> Vec<Hash> {
     let root_identity = hash(&[b"testsuites"]);
     let mut chains: Vec<Hash> = Vec::with_capacity(index.suites.len());
-    let mut by_identity: IdMap<Hash, u32> = IdMap::default();
+    let mut by_identity: IdMap<Hash, u32> =
+        IdMap::with_capacity_and_hasher(index.suites.len() + 1, Default::default());
     by_identity.insert(root_identity, 0);
     for number in 0..index.suites.len() {
         let suite = &index.suites[number];

@@ -276,6 +276,14 @@ impl Index {
     /// Whether two suites of the same parent and name, from `first_suite` on, have different
     /// hostnames.
     fn hostnames_differ(&self, first_suite: usize) -> bool {
+        // Nearly always one machine wrote the whole input: then no two hostnames differ.
+        let mut hosts = self.suites[first_suite..]
+            .iter()
+            .filter_map(|suite| suite.hostname);
+        let first = hosts.next();
+        if hosts.all(|host| Some(host) == first) {
+            return false;
+        }
         let mut seen: crate::timings::hash::IdMap<(u32, Hash), Hash> =
             crate::timings::hash::IdMap::default();
         self.suites[first_suite..].iter().any(|suite| {
