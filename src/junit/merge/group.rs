@@ -5,7 +5,7 @@
 use super::RetryPolicy;
 use super::index::{Case, Counts, HAS_FLAKY, HAS_RERUN, Hash, Index, NONE, hash, hash_bytes};
 use crate::junit::Outcome;
-use crate::timings::hash::IdMap;
+use crate::timings::hash::{IdHasher, IdMap};
 
 /// [`Case::role`]: written as it is (also the default for a testcase without retries).
 pub(super) const SINGLE: u8 = 0;
@@ -88,7 +88,7 @@ fn join_suites(index: &mut Index, plan: &mut Plan) -> Vec<Hash> {
     let root_identity = hash(&[b"testsuites"]);
     let mut chains: Vec<Hash> = Vec::with_capacity(index.suites.len());
     let mut by_identity: IdMap<Hash, u32> =
-        IdMap::with_capacity_and_hasher(index.suites.len() + 1, Default::default());
+        IdMap::with_capacity_and_hasher(index.suites.len() + 1, IdHasher::default());
     by_identity.insert(root_identity, 0);
     for number in 0..index.suites.len() {
         let suite = &index.suites[number];
