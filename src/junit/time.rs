@@ -76,6 +76,13 @@ pub(crate) fn plain_millis(raw: &str) -> Option<u64> {
     Some(millis * scale)
 }
 
+/// Whether `raw`, a time [`plain_millis`] reads, is already in the form [`format_millis`]
+/// writes: no leading zero before the point but the only one, no trailing zero after it.
+pub(crate) fn is_written_form(raw: &str) -> bool {
+    let (whole, fraction) = raw.split_once('.').unwrap_or((raw, ""));
+    !(whole.len() > 1 && whole.starts_with('0')) && !fraction.ends_with('0')
+}
+
 /// Milliseconds written as seconds with at most three decimals and no trailing zeros
 /// (`1.5`, `0.001`, `2`).
 pub(crate) fn format_millis(millis: u64) -> String {
@@ -123,7 +130,7 @@ fn normalise_commas(number: &str) -> Option<String> {
 mod tests {
     use proptest::prelude::*;
 
-    use super::{format_millis, parse_time, plain_millis, to_millis};
+    use super::{format_millis, is_written_form, parse_time, plain_millis, to_millis};
 
     proptest! {
         #[test]
@@ -133,6 +140,14 @@ mod tests {
             if let Some(millis) = plain_millis(&raw) {
                 prop_assert_eq!(Some(millis), parse_time(&raw).map(to_millis));
             }
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn the_written_form_is_what_format_millis_writes(raw in r"[0-9]{1,9}(\.[0-9]{1,3})?") {
+            let millis = plain_millis(&raw).expect("plain");
+            prop_assert_eq!(is_written_form(&raw), format_millis(millis) == raw);
         }
     }
 

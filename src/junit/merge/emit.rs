@@ -13,7 +13,7 @@ use sha2::{Digest, Sha256};
 use super::group::{FOLDED, GROUP_FIRST, LEADER, MergedSuite, Plan, ROLE, SINGLE};
 use super::index::{
     Case, Counts, HAS_BODY, HAS_FLAKY, HAS_RERUN, Hash, Index, NONE, NORMAL_TAG, Piece, PieceKind,
-    hash,
+    TIME_AS_WRITTEN, hash,
 };
 use super::sanitize::{self, Mode};
 use super::source::{Source, Tag, Text, Tokenizer};
@@ -265,7 +265,6 @@ impl<R: Read + Seek> Emitter<'_, '_, R> {
     ) -> Result<(), MergeError> {
         indent(out, depth)?;
         let empty = case.flags & HAS_BODY == 0;
-        let normal = case.flags & NORMAL_TAG != 0;
         let length = case.tag_len as usize;
         self.src.seek(input, case.start)?;
         // Most tags are written straight from the buffer; a tag longer than it is read aside.
@@ -275,12 +274,12 @@ impl<R: Read + Seek> Emitter<'_, '_, R> {
             if tag.first() != Some(&b'<') || tag.last() != Some(&b'>') {
                 return Err(self.src.changed());
             }
-            let written = write_case_tag(out, tag, case.time_ms, empty, normal);
+            let written = write_case_tag(out, tag, case.time_ms, empty, case.flags);
             self.src.consume(length);
             written
         } else {
             self.read_tag(input, case.start, length)?;
-            write_case_tag(out, &self.tag, case.time_ms, empty, normal)
+            write_case_tag(out, &self.tag, case.time_ms, empty, case.flags)
         };
         written.map_err(|err| self.write_or_changed(err))?;
         if !empty {
@@ -332,14 +331,8 @@ impl<R: Read + Seek> Emitter<'_, '_, R> {
         let has_body = case.flags & HAS_BODY != 0;
         indent(out, depth)?;
         self.read_tag(leader_input, case.start, case.tag_len as usize)?;
-        write_case_tag(
-            out,
-            &self.tag,
-            case.time_ms,
-            false,
-            case.flags & NORMAL_TAG != 0,
-        )
-        .map_err(|err| self.write_or_changed(err))?;
+        write_case_tag(out, &self.tag, case.time_ms, false, case.flags)
+            .map_err(|err| self.write_or_changed(err))?;
         newline(out)?;
         if has_body {
             let mut stray = false;
@@ -895,10 +888,18 @@ fn write_case_tag(
     tag: &[u8],
     time_ms: u32,
     empty: bool,
-    normal: bool,
+    flags: u8,
 ) -> Result<(), TagError> {
     let ending: &[u8] = if empty { b"/>" } else { b">" };
-    if normal && tag.starts_with(b"<testcase") {
+    let normal = flags & NORMAL_TAG != 0 && tag.starts_with(b"<testcase");
+    if normal && flags & TIME_AS_WRITTEN != 0 {
+        // Pass 1 found the tag, its `time` included, as it is written: copy it.
+        out.write_all(b"<")?;
+        out.write_all(tag_inner(tag))?;
+        out.write_all(ending)?;
+        return Ok(());
+    }
+    if normal {
         // Pass 1 found the tag in normal form: copy it around its `time`.
         let inner = tag_inner(tag);
         out.write_all(b"<")?;

@@ -13,7 +13,7 @@ use super::tag::NormalTag;
 use super::{CounterMismatch, MAX_COUNTER_MISMATCHES};
 use crate::junit::reader::worse;
 use crate::junit::scan::{self, Visitor, for_each_attribute, looks_like_name};
-use crate::junit::time::{plain_millis, to_millis};
+use crate::junit::time::{is_written_form, plain_millis, to_millis};
 use crate::junit::{JunitError, Limits, Outcome, parse_time};
 
 /// "None" for the `u32` fields of [`Case`] and [`Suite`].
@@ -55,6 +55,9 @@ pub(super) const HAS_RERUN: u8 = 4;
 pub(super) const TEARDOWN: u8 = 8;
 /// [`Case::flags`]: its start tag is in the form the merge writes (see `tag::NormalTag`).
 pub(super) const NORMAL_TAG: u8 = 16;
+/// [`Case::flags`]: its `time` is absent or already written as the merge writes it, so a
+/// [`NORMAL_TAG`] is written again byte for byte.
+pub(super) const TIME_AS_WRITTEN: u8 = 32;
 
 /// One complete testcase: 48 bytes.
 #[derive(Debug, Clone)]
@@ -675,12 +678,16 @@ impl Indexer<'_> {
         let mut name = Cow::Borrowed("");
         let mut classname = Cow::Borrowed("");
         let mut time = None;
+        let mut time_as_written = true;
         let mut assertions = NONE;
         let normal = self.attributes(start, offset, |key, value| match key {
             "name" => name = value,
             "classname" => classname = value,
             "time" => {
-                time = Some(plain_millis(&value).or_else(|| parse_time(&value).map(to_millis)));
+                let plain = plain_millis(&value);
+                time_as_written =
+                    plain.is_some_and(|millis| millis < u64::from(NONE)) && is_written_form(&value);
+                time = Some(plain.or_else(|| parse_time(&value).map(to_millis)));
             }
             "assertions" => {
                 assertions = value
@@ -710,7 +717,11 @@ impl Indexer<'_> {
             time_ms,
             assertions,
             outcome: Outcome::Passed,
-            flags: if normal { NORMAL_TAG } else { 0 },
+            flags: match (normal, time_as_written) {
+                (true, true) => NORMAL_TAG | TIME_AS_WRITTEN,
+                (true, false) => NORMAL_TAG,
+                (false, _) => 0,
+            },
         })
     }
 
