@@ -80,7 +80,8 @@ pub(crate) fn plain_millis(raw: &str) -> Option<u64> {
 /// writes: no leading zero before the point but the only one, no trailing zero after it.
 pub(crate) fn is_written_form(raw: &str) -> bool {
     let (whole, fraction) = raw.split_once('.').unwrap_or((raw, ""));
-    !(whole.len() > 1 && whole.starts_with('0')) && !fraction.ends_with('0')
+    let leading_zero = whole.len() > 1 && whole.starts_with('0');
+    !(leading_zero || fraction.ends_with('0'))
 }
 
 /// Milliseconds written as seconds with at most three decimals and no trailing zeros
