@@ -15,6 +15,7 @@ use quick_xml::Reader;
 use quick_xml::events::{BytesRef, BytesStart, Event};
 
 use super::{CoverageError, Format, Limits};
+use crate::junit::{declares_entities, is_wide_encoding};
 
 /// What a format reader does with the document's events.
 pub(super) trait Visitor {
@@ -352,23 +353,6 @@ fn resolve(reference: &BytesRef<'_>) -> Option<char> {
         "quot" => Some('"'),
         _ => None,
     }
-}
-
-/// Whether a DOCTYPE's text declares entities (`<!ENTITY`, in any case to be safe).
-fn declares_entities(doctype: &[u8]) -> bool {
-    doctype
-        .windows(b"<!ENTITY".len())
-        .any(|window| window.eq_ignore_ascii_case(b"<!ENTITY"))
-}
-
-/// Whether an encoding label names an encoding whose ASCII is not ASCII.
-fn is_wide_encoding(label: &str) -> bool {
-    let label = label.trim().to_ascii_lowercase();
-    [
-        "utf-16", "utf16", "utf-32", "utf32", "ucs-2", "ucs2", "ucs-4", "ucs4", "unicode",
-    ]
-    .iter()
-    .any(|wide| label.starts_with(wide))
 }
 
 /// The reader's own bookkeeping: open elements and whether the root was seen.

@@ -285,6 +285,24 @@ fn skip_past<R: Read>(reader: &mut Reader<Lookahead<R>>, pattern: &[u8]) -> io::
     }
 }
 
+/// Whether a DOCTYPE's text declares entities (`<!ENTITY`, in any case to be safe). Shared
+/// by every XML reader in rxdist (JUnit and coverage), which refuse such documents.
+pub(crate) fn declares_entities(doctype: &[u8]) -> bool {
+    doctype
+        .windows(b"<!ENTITY".len())
+        .any(|window| window.eq_ignore_ascii_case(b"<!ENTITY"))
+}
+
+/// Whether an encoding label names an encoding whose ASCII is not ASCII.
+pub(crate) fn is_wide_encoding(label: &str) -> bool {
+    let label = label.trim().to_ascii_lowercase();
+    [
+        "utf-16", "utf16", "utf-32", "utf32", "ucs-2", "ucs2", "ucs-4", "ucs4", "unicode",
+    ]
+    .iter()
+    .any(|wide| label.starts_with(wide))
+}
+
 #[cfg(test)]
 mod tests {
     use std::io::{BufRead, Read};

@@ -8,6 +8,7 @@
 pub mod digest;
 mod error;
 mod input;
+pub(crate) use input::{declares_entities, is_wide_encoding};
 pub mod merge;
 mod model;
 mod reader;

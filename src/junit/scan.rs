@@ -16,7 +16,9 @@ use quick_xml::Reader;
 use quick_xml::events::{BytesStart, Event};
 
 use super::error::JunitError;
-use super::input::{Lookahead, Sniffed, skip_body, skip_text, sniff};
+use super::input::{
+    Lookahead, Sniffed, declares_entities, is_wide_encoding, skip_body, skip_text, sniff,
+};
 use super::reader::Limits;
 
 /// What a walk hands a [`Visitor`] besides the elements.
@@ -425,23 +427,6 @@ pub(super) fn for_each_attribute<'e>(
         visit(key, value)?;
     }
     Ok(())
-}
-
-/// Whether a DOCTYPE's text declares entities (`<!ENTITY`, in any case to be safe).
-fn declares_entities(doctype: &[u8]) -> bool {
-    doctype
-        .windows(b"<!ENTITY".len())
-        .any(|window| window.eq_ignore_ascii_case(b"<!ENTITY"))
-}
-
-/// Whether an encoding label names an encoding whose ASCII is not ASCII.
-fn is_wide_encoding(label: &str) -> bool {
-    let label = label.trim().to_ascii_lowercase();
-    [
-        "utf-16", "utf16", "utf-32", "utf32", "ucs-2", "ucs2", "ucs-4", "ucs4", "unicode",
-    ]
-    .iter()
-    .any(|wide| label.starts_with(wide))
 }
 
 /// Whether `name` could be an XML element or attribute name; binary data that happens to
