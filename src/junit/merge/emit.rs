@@ -563,8 +563,7 @@ fn pieces(index: &Index, merged: &MergedSuite, kind: PieceKind) -> Vec<(usize, P
         .iter()
         .flat_map(|&member| {
             let suite = &index.suites[member as usize];
-            suite
-                .pieces
+            index.pieces[suite.pieces.start as usize..suite.pieces.end as usize]
                 .iter()
                 .filter(move |piece| piece.kind == kind)
                 .map(move |piece| (suite.input as usize, piece.clone()))

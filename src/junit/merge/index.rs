@@ -174,8 +174,9 @@ pub(super) struct Suite {
     pub(super) hostname: Option<Hash>,
     /// The testcases inside it, at any depth, are in this range of [`Index::cases`].
     pub(super) cases: std::ops::Range<u32>,
-    /// Properties, outputs and unknown children, in document order.
-    pub(super) pieces: Vec<Piece>,
+    /// Its properties, outputs and unknown children, in document order: a range of
+    /// [`Index::pieces`].
+    pub(super) pieces: std::ops::Range<u32>,
     /// The producer's counters, kept when the suite has neither testcases nor suites.
     pub(super) counters_only: Option<Counts>,
     /// The suite it was joined into (set by grouping).
@@ -192,6 +193,9 @@ pub(super) struct InputRead {
 #[derive(Default)]
 pub(super) struct Index {
     pub(super) cases: Vec<Case>,
+    /// Every suite's [`Piece`]s, each suite's together (see [`Suite::pieces`]): one table
+    /// rather than a growing list per suite, whose doublings would copy and leave slack.
+    pub(super) pieces: Vec<Piece>,
     pub(super) suites: Vec<Suite>,
     /// Per input: whether `hostname` is part of suite identity there.
     pub(super) hostname_is_project: Vec<bool>,
@@ -220,6 +224,7 @@ impl Index {
             input: number as u32,
             limits,
             frames: Vec::new(),
+            staged: Vec::new(),
             case: None,
             playwright: false,
             bad_times: 0,
@@ -229,10 +234,12 @@ impl Index {
             Ok(_) => scan::walk(&mut *reader, limits, &mut visitor).err(),
             Err(source) => Some(JunitError::Io { offset: 0, source }),
         };
-        // Suites left open by a broken input end where its testcases end.
+        // Suites left open by a broken input end where its testcases end, with the pieces
+        // read so far.
         let cases_end = visitor.index.cases.len() as u32;
-        for frame in &visitor.frames {
+        while let Some(frame) = visitor.frames.pop() {
             visitor.index.suites[frame.suite as usize].cases.end = cases_end;
+            visitor.keep_pieces(&frame);
         }
         let (playwright, bad_times, stray_text) =
             (visitor.playwright, visitor.bad_times, visitor.stray_text);
@@ -268,7 +275,7 @@ impl Index {
             name: hash(&[]),
             hostname: None,
             cases: cases..cases,
-            pieces: Vec::new(),
+            pieces: 0..0,
             counters_only: None,
             merged: NONE,
         });
@@ -318,6 +325,8 @@ enum Kind {
 /// The claimed counters of an open suite, and the recount so far.
 struct Frame {
     suite: u32,
+    /// Where its pieces start in [`Indexer::staged`].
+    staged_from: usize,
     name: String,
     claims: [Option<String>; 5],
     /// Its `time`, for a suite that turns out to have only counters.
@@ -348,6 +357,10 @@ struct Indexer<'a> {
     input: u32,
     limits: &'a Limits,
     frames: Vec<Frame>,
+    /// Pieces of the open suites, outermost first; a suite's move to [`Index::pieces`] when it
+    /// closes, so that each suite's end up together there although nested suites interleave
+    /// them in the document.
+    staged: Vec<Piece>,
     case: Option<CaseBuilder>,
     /// The root is a `<testsuites>` with an `id` attribute.
     playwright: bool,
@@ -383,15 +396,16 @@ impl Visitor for Indexer<'_> {
                     // Checked before it is recorded: a tag that fails is never written.
                     let frame = self.read_suite(NONE, start, offset)?;
                     let root = self.index.push_root(self.input, tag);
-                    self.frames.push(Frame {
+                    self.push_frame(Frame {
                         suite: root,
                         ..frame
                     });
                     Kind::Suite(root)
                 } else {
                     let root = self.index.push_root(self.input, tag);
-                    self.frames.push(Frame {
+                    self.push_frame(Frame {
                         suite: root,
+                        staged_from: 0,
                         name: String::new(),
                         claims: Default::default(),
                         time: None,
@@ -447,7 +461,9 @@ impl Visitor for Indexer<'_> {
                 if empty && matches!(piece, PieceKind::Out | PieceKind::Err) {
                     return;
                 }
-                self.index.suites[suite as usize].pieces.push(Piece {
+                // A piece's suite is the innermost open one.
+                debug_assert_eq!(self.frames.last().map(|frame| frame.suite), Some(suite));
+                self.staged.push(Piece {
                     kind: piece,
                     start,
                     tag_len,
@@ -545,6 +561,7 @@ impl Indexer<'_> {
     ) -> Result<Frame, JunitError> {
         let mut frame = Frame {
             suite,
+            staged_from: 0,
             name: String::new(),
             claims: Default::default(),
             time: None,
@@ -589,15 +606,31 @@ impl Indexer<'_> {
             name: hash(&[frame.name.as_bytes()]),
             hostname: frame.hostname,
             cases: cases..cases,
-            pieces: Vec::new(),
+            pieces: 0..0,
             counters_only: None,
             merged: NONE,
         });
         if let Some(parent) = self.frames.last_mut() {
             parent.has_children = true;
         }
-        self.frames.push(frame);
+        self.push_frame(frame);
         Ok(suite)
+    }
+
+    fn push_frame(&mut self, frame: Frame) {
+        self.frames.push(Frame {
+            staged_from: self.staged.len(),
+            ..frame
+        });
+    }
+
+    /// Moves the pieces of `frame`'s suite, which has just closed, to [`Index::pieces`].
+    fn keep_pieces(&mut self, frame: &Frame) {
+        let first = self.index.pieces.len() as u32;
+        self.index
+            .pieces
+            .extend(self.staged.drain(frame.staged_from..));
+        self.index.suites[frame.suite as usize].pieces = first..self.index.pieces.len() as u32;
     }
 
     /// Closes the innermost suite: checks its counters, keeps them if it has nothing else,
@@ -606,6 +639,7 @@ impl Indexer<'_> {
         let Some(frame) = self.frames.pop() else {
             return;
         };
+        self.keep_pieces(&frame);
         let suite = &mut self.index.suites[frame.suite as usize];
         suite.cases.end = self.index.cases.len() as u32;
         let counted = if frame.has_children {

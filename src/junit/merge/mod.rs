@@ -215,7 +215,11 @@ pub enum MergeError {
 /// line break), for sizing the testcase table up front.
 const MIN_TESTCASE_BYTES: u64 = 48;
 
-/// Most testcases reserved for up front (the table grows past it if need be).
+/// Fewest bytes a property takes in the inputs that hold many (`<property name="a"
+/// value="b"/>` and a line break), for sizing the table of suites' children up front.
+const MIN_PIECE_BYTES: u64 = 32;
+
+/// Most testcases (or suites' children) reserved for up front (the table grows past it if need be).
 const MAX_RESERVED_CASES: usize = 64 << 20;
 
 /// Merges `inputs` into one JUnit report written to `out`, returning what was merged.
@@ -241,6 +245,10 @@ pub fn merge<R: Read + Seek, W: Write>(
         .min(MAX_RESERVED_CASES);
     // A refusal only means the table grows as it goes.
     let _ = index.cases.try_reserve_exact(plausible);
+    let plausible = usize::try_from(bytes / MIN_PIECE_BYTES)
+        .unwrap_or(usize::MAX)
+        .min(MAX_RESERVED_CASES);
+    let _ = index.pieces.try_reserve_exact(plausible);
     let mut reports = Vec::with_capacity(inputs.len());
     for (number, input) in inputs.iter_mut().enumerate() {
         let read = index.add_input(number, &input.label, &mut input.reader, &options.limits);

@@ -546,6 +546,46 @@ fn broken_inputs_keep_what_came_before_the_damage() {
 }
 
 #[test]
+fn suites_left_open_by_a_broken_input_keep_their_properties_and_outputs() {
+    // Each suite's children are kept together although the nested suite interleaves them,
+    // and the suites the damage leaves open keep what was read of them.
+    let truncated = concat!(
+        r#"<testsuites><testsuite name="outer"><properties><property name="p" value="1"/></properties>"#,
+        r#"<testsuite name="done"><properties><property name="d" value="2"/></properties>"#,
+        r#"<testcase classname="t" name="a"/><system-out>done out</system-out></testsuite>"#,
+        r#"<testsuite name="open"><properties><property name="q" value="3"/></properties>"#,
+        r#"<testcase classname="t" name="b"/><system-out>open out</system-out>"#,
+        r#"<testcase classname="t" name="c"><failure>cut"#,
+    );
+    let (out, report) = merge_bytes(&[("truncated", truncated.as_bytes())], COLLAPSE);
+    assert!(matches!(
+        report.inputs[0].problem,
+        Some(JunitError::Truncated { .. })
+    ));
+    let expected = [
+        r#"<testsuite name="outer""#,
+        r#"<property name="p" value="1"/>"#,
+        r#"<testsuite name="done""#,
+        r#"<property name="d" value="2"/>"#,
+        r#"name="a""#,
+        "done out",
+        r#"<testsuite name="open""#,
+        r#"<property name="q" value="3"/>"#,
+        r#"name="b""#,
+        "open out",
+    ];
+    let mut at = 0;
+    for part in expected {
+        let found = out[at..]
+            .find(part)
+            .unwrap_or_else(|| panic!("{part} not after byte {at} in:\n{out}"));
+        at += found + part.len();
+    }
+    assert_eq!(out.matches("<property ").count(), 3, "{out}");
+    assert!(!out.contains(r#"name="c""#), "{out}");
+}
+
+#[test]
 fn limits_apply_as_in_the_reader() {
     let long = format!(
         r#"<testsuite name="s"><testcase classname="c" name="ok"/><testcase classname="c" name="{}"/></testsuite>"#,
