@@ -265,8 +265,8 @@ impl<R: Read + Seek> Emitter<'_, '_, R> {
     ) -> Result<(), MergeError> {
         indent(out, depth)?;
         let empty = case.flags & HAS_BODY == 0;
-        let length = case.tag_len as usize;
-        self.src.seek(input, case.start)?;
+        let length = case.tag_len() as usize;
+        self.src.seek(input, case.start())?;
         // Most tags are written straight from the buffer; a tag longer than it is read aside.
         let buffered = self.src.fill_to(length)?;
         let written = if buffered.len() >= length {
@@ -278,7 +278,7 @@ impl<R: Read + Seek> Emitter<'_, '_, R> {
             self.src.consume(length);
             written
         } else {
-            self.read_tag(input, case.start, length)?;
+            self.read_tag(input, case.start(), length)?;
             write_case_tag(out, &self.tag, case.time_ms, empty, case.flags)
         };
         written.map_err(|err| self.write_or_changed(err))?;
@@ -327,10 +327,10 @@ impl<R: Read + Seek> Emitter<'_, '_, R> {
             ("rerunFailure", "rerunError")
         };
         let leader_input = self.index.suites[case.suite as usize].input as usize;
-        let body = case.start + u64::from(case.tag_len);
+        let body = case.start() + u64::from(case.tag_len());
         let has_body = case.flags & HAS_BODY != 0;
         indent(out, depth)?;
-        self.read_tag(leader_input, case.start, case.tag_len as usize)?;
+        self.read_tag(leader_input, case.start(), case.tag_len() as usize)?;
         write_case_tag(out, &self.tag, case.time_ms, false, case.flags)
             .map_err(|err| self.write_or_changed(err))?;
         newline(out)?;
@@ -373,7 +373,7 @@ impl<R: Read + Seek> Emitter<'_, '_, R> {
     ) -> Result<(), MergeError> {
         let case = &self.index.cases[member as usize];
         let input = self.index.suites[case.suite as usize].input as usize;
-        let body = case.start + u64::from(case.tag_len);
+        let body = case.start() + u64::from(case.tag_len());
         if case.flags & HAS_BODY == 0 {
             return Ok(());
         }

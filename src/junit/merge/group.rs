@@ -211,7 +211,12 @@ fn decide(cases: &mut [Case], run: &[u32], policy: RetryPolicy, plan: &mut Plan)
 /// Counts every written testcase into its merged suite, adds the counters of suites that have
 /// only counters, and sums children into parents.
 fn recount(index: &Index, plan: &mut Plan) {
-    for case in &index.cases {
+    let mut assertions = index.assertions.iter().peekable();
+    for (number, case) in index.cases.iter().enumerate() {
+        let assertions = match assertions.next_if(|&&(with, _)| with as usize == number) {
+            Some(&(_, count)) => count,
+            None => NONE,
+        };
         let role = case.role & ROLE;
         if role != SINGLE && role != LEADER {
             continue;
@@ -222,7 +227,9 @@ fn recount(index: &Index, plan: &mut Plan) {
             case.outcome == Outcome::Passed && case.flags & HAS_FLAKY != 0
         };
         let merged = index.suites[case.suite as usize].merged;
-        plan.merged[merged as usize].counts.add_case(case, flaky);
+        plan.merged[merged as usize]
+            .counts
+            .add_case(case, flaky, assertions);
     }
     for suite in &index.suites {
         if let Some(counts) = &suite.counters_only {

@@ -59,30 +59,52 @@ pub(super) const NORMAL_TAG: u8 = 16;
 /// [`NORMAL_TAG`] is written again byte for byte.
 pub(super) const TIME_AS_WRITTEN: u8 = 32;
 
-/// One complete testcase: 48 bytes.
+/// Bits of [`Case::at`] that hold the length of the start tag; the offset takes the rest.
+const TAG_LEN_BITS: u32 = 24;
+
+/// Longest testcase start tag the merge indexes (16 MiB; the reader's default markup limit
+/// is 512 KiB).
+pub(super) const MAX_CASE_TAG: u64 = (1 << TAG_LEN_BITS) - 1;
+
+/// Largest offset of a testcase the merge indexes (1 TiB).
+pub(super) const MAX_CASE_OFFSET: u64 = (1 << (64 - TAG_LEN_BITS)) - 1;
+
+/// One complete testcase: 40 bytes, as there may be millions.
 #[derive(Debug, Clone)]
 pub(super) struct Case {
-    /// Offset of its `<testcase`.
-    pub(super) start: u64,
+    /// Offset of its `<testcase` (the high bits) and length of its start tag (the low
+    /// [`TAG_LEN_BITS`]).
+    at: u64,
     /// Its identity: in pass 1 of classname, name and the teardown flag; after grouping, with
     /// its suite's identity.
     pub(super) hash: Hash,
-    /// Length of its start tag.
-    pub(super) tag_len: u32,
     /// Its [`Suite`].
     pub(super) suite: u32,
     /// Its time in milliseconds, [`NONE`] when absent or unusable.
     pub(super) time_ms: u32,
-    /// Its `assertions` attribute, [`NONE`] when absent.
-    pub(super) assertions: u32,
     /// The next testcase of the same identity, [`NONE`] at the end (set by grouping).
     pub(super) next: u32,
     /// How it ended.
     pub(super) outcome: Outcome,
-    /// [`HAS_BODY`], [`HAS_FLAKY`], [`HAS_RERUN`], [`TEARDOWN`].
+    /// [`HAS_BODY`], [`HAS_FLAKY`], [`HAS_RERUN`], [`TEARDOWN`], [`NORMAL_TAG`],
+    /// [`TIME_AS_WRITTEN`].
     pub(super) flags: u8,
     /// What grouping decided (see `group::Role`).
     pub(super) role: u8,
+}
+
+const _: () = assert!(std::mem::size_of::<Case>() == 40);
+
+impl Case {
+    /// Offset of its `<testcase`.
+    pub(super) fn start(&self) -> u64 {
+        self.at >> TAG_LEN_BITS
+    }
+
+    /// Length of its start tag.
+    pub(super) fn tag_len(&self) -> u32 {
+        (self.at & MAX_CASE_TAG) as u32
+    }
 }
 
 /// What a [`Piece`] of a suite is.
@@ -139,8 +161,9 @@ impl Counts {
         };
     }
 
-    /// Counts `case` as written with `outcome` (it may have taken another attempt's).
-    pub(super) fn add_case(&mut self, case: &Case, flaky: bool) {
+    /// Counts `case` as written with `outcome` (it may have taken another attempt's), with
+    /// its `assertions` count ([`NONE`] when it has none).
+    pub(super) fn add_case(&mut self, case: &Case, flaky: bool, assertions: u32) {
         self.tests += 1;
         match case.outcome {
             Outcome::Passed => {}
@@ -152,8 +175,8 @@ impl Counts {
         if case.time_ms != NONE {
             self.time_ms += u64::from(case.time_ms);
         }
-        if case.assertions != NONE {
-            self.assertions = Some(self.assertions.unwrap_or(0) + u64::from(case.assertions));
+        if assertions != NONE {
+            self.assertions = Some(self.assertions.unwrap_or(0) + u64::from(assertions));
         }
     }
 }
@@ -193,6 +216,10 @@ pub(super) struct InputRead {
 #[derive(Default)]
 pub(super) struct Index {
     pub(super) cases: Vec<Case>,
+    /// The `assertions` count of each testcase that has one, by its number in
+    /// [`Index::cases`], in increasing order: few producers write one, so a testcase has no
+    /// field for it.
+    pub(super) assertions: Vec<(u32, u32)>,
     /// Every suite's [`Piece`]s, each suite's together (see [`Suite::pieces`]): one table
     /// rather than a growing list per suite, whose doublings would copy and leave slack.
     pub(super) pieces: Vec<Piece>,
@@ -709,6 +736,22 @@ impl Indexer<'_> {
         offset: u64,
         tag_len: u32,
     ) -> Result<CaseBuilder, JunitError> {
+        // The bounds of a testcase's record; the reader's limits keep far inside them.
+        if u64::from(tag_len) > MAX_CASE_TAG {
+            return Err(JunitError::MarkupTooLong {
+                offset,
+                limit: MAX_CASE_TAG,
+            });
+        }
+        if offset > MAX_CASE_OFFSET {
+            return Err(JunitError::Io {
+                offset,
+                source: std::io::Error::new(
+                    std::io::ErrorKind::FileTooLarge,
+                    "the merge reads testcases in the first TiB of an input",
+                ),
+            });
+        }
         let mut name = Cow::Borrowed("");
         let mut classname = Cow::Borrowed("");
         let mut time = None;
@@ -809,13 +852,15 @@ impl Indexer<'_> {
         let Some(frame) = self.frames.last_mut() else {
             return;
         };
+        if case.assertions != NONE {
+            let number = self.index.cases.len() as u32;
+            self.index.assertions.push((number, case.assertions));
+        }
         let record = Case {
-            start: case.start,
+            at: case.start << TAG_LEN_BITS | u64::from(case.tag_len),
             hash: case.hash,
-            tag_len: case.tag_len,
             suite: frame.suite,
             time_ms: case.time_ms,
-            assertions: case.assertions,
             next: NONE,
             outcome: case.outcome,
             flags: case.flags,
@@ -824,6 +869,7 @@ impl Indexer<'_> {
         frame.counted.add_case(
             &record,
             record.outcome == Outcome::Passed && record.flags & HAS_FLAKY != 0,
+            case.assertions,
         );
         self.index.cases.push(record);
     }

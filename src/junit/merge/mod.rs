@@ -3,7 +3,7 @@
 //!
 //! **Pass 1** (`index.rs`) walks each input's markup (the walk the reader uses, with its limits
 //! and its refusal of entity declarations) without keeping any text: per testcase its offset,
-//! outcome, time and a 128-bit hash of its identity (48 bytes in all); per suite its tag's
+//! outcome, time and a 128-bit hash of its identity (40 bytes in all); per suite its tag's
 //! offset, the offsets of its properties, `system-out`/`system-err` and unknown children, and
 //! the producer's counters (checked against a recount, never trusted). Between the passes
 //! (`group.rs`) suites are joined and retries grouped (a sort of 8-byte keys, freed before pass

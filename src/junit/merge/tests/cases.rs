@@ -4,7 +4,6 @@ use std::fmt::Write as _;
 use std::io::{self, Cursor, Read, Seek, SeekFrom, Write};
 
 use super::{merge_bytes, merge_unchecked};
-use crate::junit::merge::index::Case;
 use crate::junit::merge::{MergeError, MergeInput, MergeOptions, RetryPolicy, merge};
 use crate::junit::{JunitError, Limits, Outcome, read_testcases};
 
@@ -27,8 +26,69 @@ fn outcomes(xml: &str) -> Vec<(String, Outcome)> {
 }
 
 #[test]
-fn a_testcase_record_is_48_bytes() {
-    assert_eq!(size_of::<Case>(), 48);
+fn assertions_are_recounted_from_the_testcases_written() {
+    // Only some testcases carry a count (kept beside the testcase table); a retry counts once,
+    // with the count of the attempt that stands.
+    let first = shard(
+        "h",
+        r#"<testcase classname="t" name="a" assertions="2"><failure/></testcase><testcase classname="t" name="b"/><testcase classname="t" name="c" assertions="5"/>"#,
+    );
+    let second = shard(
+        "h",
+        r#"<testcase classname="t" name="d"/><testcase classname="t" name="a" assertions="3"/>"#,
+    );
+    let (out, report) = merge_bytes(
+        &[("1", first.as_bytes()), ("2", second.as_bytes())],
+        COLLAPSE,
+    );
+    assert_eq!(report.retries_collapsed, 1);
+    assert!(
+        out.contains(r#"<testsuites name="pytest tests" tests="4" failures="0" errors="0" skipped="0" assertions="8""#),
+        "{out}"
+    );
+    assert!(
+        out.contains(r#"<testsuite name="pytest" tests="4" failures="0" errors="0" skipped="0" assertions="8""#),
+        "{out}"
+    );
+}
+
+#[test]
+fn a_testcase_tag_longer_than_its_record_holds_is_refused() {
+    // Five attributes of 3.5 MiB: within raised attribute limits, beyond a record's 16 MiB.
+    let value = "x".repeat(3_500_000);
+    let mut attributes = String::new();
+    for n in 0..5 {
+        write!(attributes, r#" a{n}="{value}""#).unwrap();
+    }
+    let xml = shard(
+        "h",
+        &format!(
+            r#"<testcase classname="t" name="ok"/><testcase classname="t" name="big"{attributes}/>"#
+        ),
+    );
+    let mut inputs = vec![MergeInput {
+        label: "big".to_owned(),
+        reader: Cursor::new(xml.as_bytes()),
+    }];
+    let options = MergeOptions {
+        limits: Limits {
+            max_attribute_bytes: 4 << 20,
+            ..Limits::default()
+        },
+        ..MergeOptions::default()
+    };
+    let mut out = Vec::new();
+    let report = merge(&mut inputs, &options, &mut out).unwrap();
+    assert!(
+        matches!(
+            report.inputs[0].problem,
+            Some(JunitError::MarkupTooLong { limit, .. }) if limit == (1 << 24) - 1
+        ),
+        "{:?}",
+        report.inputs[0].problem
+    );
+    assert_eq!(report.inputs[0].testcases, 1);
+    assert!(String::from_utf8(out).unwrap().contains(r#"name="ok""#));
 }
 
 #[test]
