@@ -15,7 +15,7 @@ use memchr::memmem;
 use quick_xml::Reader;
 
 /// Size of the read buffer; also the most lookahead [`Lookahead::fill_to`] can give.
-const CAPACITY: usize = 64 * 1024;
+const CAPACITY: usize = 256 * 1024;
 
 /// Smallest read worth issuing; below this the buffer is compacted first.
 const MIN_READ: usize = 4 * 1024;

@@ -10,7 +10,7 @@
 //! 2). **Pass 2** (`emit.rs`) seeks back and copies bytes: tags are written again (attributes
 //! kept in order, counters recounted, `time` rounded to milliseconds; `tag.rs` copies the common
 //! already-normal tags without parsing them), everything else is streamed through `sanitize.rs`
-//! in chunks, so a `system-out` of any size costs a 64 KiB buffer.
+//! in chunks, so a `system-out` of any size costs a 256 KiB buffer.
 //!
 //! **Counters.** Every suite's `tests`, `failures`, `errors`, `skipped`, `time` (and
 //! `assertions`, when testcases carry it) are recounted from what is written. A suite's `time`

@@ -15,7 +15,7 @@ use super::sanitize::{self, LOOKAHEAD, Mode};
 use super::{MergeError, MergeInput};
 
 /// Size of the buffer; chunks of character data are copied this much at a time.
-const CAPACITY: usize = 64 * 1024;
+const CAPACITY: usize = 256 * 1024;
 
 /// A buffered, seekable window on one input at a time.
 pub(super) struct Source<'a, R> {
