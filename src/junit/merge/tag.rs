@@ -79,8 +79,10 @@ fn trim_end(inner: &[u8]) -> &[u8] {
 pub(super) struct NormalTag {
     /// Where the name ends.
     pub(super) name_end: usize,
-    /// Per attribute: where its leading space is, where its `=` is, where its closing quote is.
-    attributes: [(usize, usize, usize); MAX],
+    /// Per attribute: where its leading space is, where its `=` is, where its closing quote
+    /// is. `u32`s, as a tag is far shorter than 4 GiB (the walk's markup limit), so that the
+    /// table a tag costs to recognise is small to clear.
+    attributes: [(u32, u32, u32); MAX],
     count: usize,
 }
 
@@ -98,6 +100,9 @@ impl NormalTag {
         // pytest writes `<testcase ... />`: whitespace before the end of a tag is no attribute
         // and is not written again.
         let inner = trim_end(inner);
+        if u32::try_from(inner.len()).is_err() {
+            return None;
+        }
         let name_end = memchr::memchr(b' ', inner).unwrap_or(inner.len());
         let name = &inner[..name_end];
         if !name
@@ -146,7 +151,8 @@ impl NormalTag {
             if tag.keys(inner).any(same) {
                 return None;
             }
-            tag.attributes[tag.count] = (at, equals, close);
+            // In range: `inner` is shorter than `u32::MAX` bytes.
+            tag.attributes[tag.count] = (at as u32, equals as u32, close as u32);
             tag.count += 1;
             at = close + 1;
             if at < length && inner[at] != b' ' {
@@ -164,7 +170,7 @@ impl NormalTag {
     fn keys<'i>(&self, inner: &'i [u8]) -> impl Iterator<Item = &'i [u8]> + use<'_, 'i> {
         self.attributes[..self.count]
             .iter()
-            .map(|&(space, equals, _)| &inner[space + 1..equals])
+            .map(|&(space, equals, _)| &inner[space as usize + 1..equals as usize])
     }
 
     /// The attributes, in order.
@@ -172,8 +178,8 @@ impl NormalTag {
         self.attributes[..self.count]
             .iter()
             .map(|&(space, equals, close)| Attribute {
-                key: space + 1..equals,
-                value: equals + 2..close,
+                key: space as usize + 1..equals as usize,
+                value: equals as usize + 2..close as usize,
             })
     }
 }
