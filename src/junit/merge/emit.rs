@@ -32,6 +32,11 @@ const COUNTERS: [&str; 6] = [
     "time",
 ];
 
+/// Bytes written to `out` at a time. Large: a caller that buffers too (a `BufWriter` of up to
+/// this size) then passes each chunk straight through instead of copying it once more, and
+/// the output is hundreds of MB.
+const OUT_BUFFER: usize = 1 << 20;
+
 /// Writes the merged report of `inputs` to `out`; returns how many suites it holds and notes
 /// about anything left out.
 pub(super) fn emit<R: Read + Seek, W: Write>(
@@ -40,7 +45,7 @@ pub(super) fn emit<R: Read + Seek, W: Write>(
     plan: &Plan,
     out: W,
 ) -> Result<(usize, Vec<String>), MergeError> {
-    let mut out = BufWriter::with_capacity(64 * 1024, out);
+    let mut out = BufWriter::with_capacity(OUT_BUFFER, out);
     let mut emitter = Emitter {
         src: Source::new(inputs),
         index,
