@@ -35,7 +35,7 @@ const COUNTERS: [&str; 6] = [
 /// Bytes written to `out` at a time. Large: a caller that buffers too (a `BufWriter` of up to
 /// this size) then passes each chunk straight through instead of copying it once more, and
 /// the output is hundreds of MB.
-const OUT_BUFFER: usize = 1 << 20;
+pub(super) const OUT_BUFFER: usize = 1 << 20;
 
 /// Writes the merged report of `inputs` to `out`; returns how many suites it holds and notes
 /// about anything left out.
