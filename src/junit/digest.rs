@@ -218,11 +218,12 @@ impl Visitor for Digester {
     fn start(
         &mut self,
         parent: Option<Kind>,
-        start: &quick_xml::events::BytesStart<'_>,
+        tag: scan::StartTag<'_, '_>,
         offset: u64,
         end: u64,
         _empty: bool,
     ) -> Result<(Kind, bool), JunitError> {
+        let start = tag.start;
         let name = start.local_name();
         let kind = match (name.as_ref(), parent) {
             ("testsuite", _) => {

@@ -13,6 +13,7 @@ pub mod merge;
 mod model;
 mod reader;
 mod scan;
+mod tag;
 mod time;
 pub mod write;
 

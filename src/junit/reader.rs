@@ -12,7 +12,7 @@ use std::io::BufRead;
 use quick_xml::events::BytesStart;
 
 use super::error::JunitError;
-use super::scan::{self, Visitor, for_each_attribute};
+use super::scan::{self, StartTag, Visitor, for_each_attribute};
 use super::{Outcome, TestCase, parse_time};
 
 /// Bounds that keep untrusted input from taking unbounded memory.
@@ -119,11 +119,12 @@ impl<F: FnMut(TestCase)> Visitor for Walker<'_, F> {
     fn start(
         &mut self,
         parent: Option<Kind>,
-        start: &BytesStart<'_>,
+        tag: StartTag<'_, '_>,
         offset: u64,
         _end: u64,
         _empty: bool,
     ) -> Result<(Kind, bool), JunitError> {
+        let start = tag.start;
         let local = start.name().local_name();
         let local = local.as_ref();
         let kind = if parent == Some(Kind::CaseProperties) {

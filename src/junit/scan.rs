@@ -9,31 +9,47 @@
 //! an element beyond the root's name: that is the visitor's business.
 
 use std::borrow::Cow;
-use std::io::{self, Read};
+use std::io::{self, BufRead, Read};
 use std::sync::Arc;
 
 use quick_xml::Reader;
-use quick_xml::events::{BytesStart, Event};
+use quick_xml::errors::IllFormedError;
+use quick_xml::events::{BytesEnd, BytesStart, Event};
 
 use super::error::JunitError;
 use super::input::{
     Lookahead, Sniffed, declares_entities, is_wide_encoding, skip_body, skip_text, sniff,
 };
 use super::reader::Limits;
+use super::tag::NormalTag;
+
+/// Longest start tag read without quick-xml (see [`read_normal_start`]); a longer one takes
+/// the parser's path.
+const NORMAL_TAG_WINDOW: usize = 4096;
+
+/// A start tag as a walk hands it to a [`Visitor`].
+#[derive(Clone, Copy)]
+pub(super) struct StartTag<'a, 'b> {
+    /// The tag.
+    pub(super) start: &'a BytesStart<'b>,
+    /// Its normal form, when the walk read it as one (a tag it did not may still be in that
+    /// form: one longer than the walk looks, or the root).
+    pub(super) normal: Option<&'a NormalTag>,
+}
 
 /// What a walk hands a [`Visitor`] besides the elements.
 pub(super) trait Visitor {
     /// What the visitor remembers about each open element.
     type Kind: Copy;
 
-    /// An element starts: `start` is its tag, found at `offset..end` (absolute byte offsets in
+    /// An element starts: `tag` is its start tag, found at `offset..end` (absolute byte offsets in
     /// the input), `parent` the kind of the enclosing element. `empty` for `<x/>`, in which
     /// case [`Visitor::end`] follows at once. Returns the element's kind and whether its body
     /// should be skipped unread (only honoured for non-empty elements).
     fn start(
         &mut self,
         parent: Option<Self::Kind>,
-        start: &BytesStart<'_>,
+        tag: StartTag<'_, '_>,
         offset: u64,
         end: u64,
         empty: bool,
@@ -71,8 +87,18 @@ pub(super) fn walk<R: Read, V: Visitor>(
     limits: &Limits,
     visitor: &mut V,
 ) -> Result<Stats, JunitError> {
+    walk_with(input, limits, visitor, true)
+}
+
+/// [`walk`], reading normal start tags without quick-xml when `normal_tags` (tests compare
+/// the two ways).
+fn walk_with<R: Read, V: Visitor>(
+    input: R,
+    limits: &Limits,
+    visitor: &mut V,
+    normal_tags: bool,
+) -> Result<Stats, JunitError> {
     let (mut reader, base) = open(input)?;
-    let markup_limit = markup_limit(limits);
     let mut walk = Walk {
         base,
         open: Open::default(),
@@ -101,24 +127,19 @@ pub(super) fn walk<R: Read, V: Visitor>(
             return Err(walk.truncated(base + reader.buffer_position()));
         }
         let offset = base + reader.buffer_position();
-        buf.clear();
-        reader.get_mut().limit_markup(markup_limit);
-        let event = reader.read_event_into(&mut buf);
-        let too_long = reader.get_ref().markup_limit_exceeded();
-        reader.get_mut().unlimit_markup();
-        let event = match event {
-            Ok(Event::Eof) => break,
-            Ok(event) => event,
-            Err(_) if too_long => {
-                return Err(JunitError::MarkupTooLong {
-                    offset,
-                    limit: markup_limit,
-                });
-            }
-            Err(err) => return Err(walk.parse_error(&mut reader, err)),
+        // The prologue (declaration, DOCTYPE, root) is left to the parser.
+        let normal = if normal_tags && walk.root_seen {
+            read_normal_start(&mut reader, &mut walk, visitor, limits, offset)?
+        } else {
+            None
         };
-        let end = base + reader.buffer_position();
-        let skip = walk.event(visitor, limits, &event, offset, end)?;
+        let skip = match normal {
+            Some(skip) => skip,
+            None => match read_event(&mut reader, &mut buf, &mut walk, visitor, limits, offset)? {
+                Some(skip) => skip,
+                None => break,
+            },
+        };
         stats.max_event_buffer = stats.max_event_buffer.max(buf.capacity());
         if skip {
             let name = walk.open.innermost();
@@ -129,6 +150,87 @@ pub(super) fn walk<R: Read, V: Visitor>(
     }
     walk.finish(base + reader.buffer_position())?;
     Ok(stats)
+}
+
+/// Reads the next markup through quick-xml and hands it to `visitor`; returns whether the
+/// body of the element it opened is to be skipped, or `None` at the end of the input.
+fn read_event<R: Read, V: Visitor>(
+    reader: &mut Reader<Lookahead<R>>,
+    buf: &mut Vec<u8>,
+    walk: &mut Walk<V::Kind>,
+    visitor: &mut V,
+    limits: &Limits,
+    offset: u64,
+) -> Result<Option<bool>, JunitError> {
+    let markup_limit = markup_limit(limits);
+    buf.clear();
+    reader.get_mut().limit_markup(markup_limit);
+    let event = reader.read_event_into(buf);
+    let too_long = reader.get_ref().markup_limit_exceeded();
+    reader.get_mut().unlimit_markup();
+    let event = match event {
+        Ok(Event::Eof) => return Ok(None),
+        Ok(event) => event,
+        Err(_) if too_long => {
+            return Err(JunitError::MarkupTooLong {
+                offset,
+                limit: markup_limit,
+            });
+        }
+        Err(err) => return Err(walk.parse_error(reader, err)),
+    };
+    let end = walk.base + reader.buffer_position();
+    walk.event(visitor, limits, &event, offset, end).map(Some)
+}
+
+/// Reads the start tag at `offset`, the reader's position, straight from its buffer when it
+/// is in the normal form ([`NormalTag`]) and valid UTF-8: such a tag is well-formed whatever
+/// surrounds it, and quick-xml would hand over the same bytes, after searching, copying and
+/// validating them once more. Most tags of real reports are in that form. Returns whether the
+/// body of the element is to be skipped, or `None`, having consumed nothing, for any other
+/// markup.
+fn read_normal_start<R: Read, V: Visitor>(
+    reader: &mut Reader<Lookahead<R>>,
+    walk: &mut Walk<V::Kind>,
+    visitor: &mut V,
+    limits: &Limits,
+    offset: u64,
+) -> Result<Option<bool>, JunitError> {
+    let ahead = match reader.get_mut().fill_to(NORMAL_TAG_WINDOW) {
+        Ok(ahead) => ahead,
+        Err(source) => return Err(JunitError::Io { offset, source }),
+    };
+    let window = &ahead[..ahead.len().min(NORMAL_TAG_WINDOW)];
+    if !(window.first() == Some(&b'<')
+        && window
+            .get(1)
+            .is_some_and(|&b| b.is_ascii_alphabetic() || b == b'_'))
+    {
+        return Ok(None);
+    }
+    // A normal tag's values hold no `>`, so the first one ends it.
+    let Some(close) = memchr::memchr(b'>', window) else {
+        return Ok(None);
+    };
+    let (inner, empty) = match window[1..close].strip_suffix(b"/") {
+        Some(inner) => (inner, true),
+        None => (&window[1..close], false),
+    };
+    let Some(tag) = NormalTag::parse(inner) else {
+        return Ok(None);
+    };
+    let Ok(inner) = std::str::from_utf8(inner) else {
+        return Ok(None);
+    };
+    let length = close + 1;
+    let start = BytesStart::from_content(inner, tag.name_end);
+    let tag = StartTag {
+        start: &start,
+        normal: Some(&tag),
+    };
+    let skip = walk.start(visitor, limits, tag, offset, offset + length as u64, empty)?;
+    reader.stream().consume(length);
+    Ok(Some(skip))
 }
 
 /// Sniffs the encoding and sets up the parser; also returns the length of a byte order mark,
@@ -150,7 +252,9 @@ fn open<R: Read>(input: R) -> Result<(Reader<Lookahead<R>>, u64), JunitError> {
     // Offsets are reported from the start of the input, byte order mark included.
     let base = input.position();
     let mut reader = Reader::from_reader(input);
-    reader.config_mut().check_end_names = true;
+    // End tags are matched by the walk, which also sees the start tags quick-xml does not.
+    reader.config_mut().check_end_names = false;
+    reader.config_mut().allow_unmatched_ends = true;
     reader.config_mut().expand_empty_elements = false;
     Ok((reader, base))
 }
@@ -212,7 +316,7 @@ impl<K: Copy> Walk<K> {
         &mut self,
         visitor: &mut V,
         limits: &Limits,
-        start: &BytesStart<'_>,
+        tag: StartTag<'_, '_>,
         offset: u64,
         end: u64,
         empty: bool,
@@ -223,7 +327,7 @@ impl<K: Copy> Walk<K> {
                 limit: limits.max_depth,
             });
         }
-        let qname = start.name();
+        let qname = tag.start.name();
         let name = qname.as_ref();
         if !self.root_seen {
             if !looks_like_name(name) {
@@ -242,7 +346,7 @@ impl<K: Copy> Walk<K> {
             self.root_seen = true;
         }
         let parent = self.open.innermost_kind();
-        let (kind, skip) = visitor.start(parent, start, offset, end, empty)?;
+        let (kind, skip) = visitor.start(parent, tag, offset, end, empty)?;
         if empty {
             visitor.end(kind, offset, end);
             Ok(false)
@@ -263,9 +367,16 @@ impl<K: Copy> Walk<K> {
         end: u64,
     ) -> Result<bool, JunitError> {
         match event {
-            Event::Start(start) => self.start(visitor, limits, start, offset, end, false),
-            Event::Empty(start) => self.start(visitor, limits, start, offset, end, true),
-            Event::End(_) => {
+            Event::Start(start) | Event::Empty(start) => {
+                let tag = StartTag {
+                    start,
+                    normal: None,
+                };
+                let empty = matches!(event, Event::Empty(_));
+                self.start(visitor, limits, tag, offset, end, empty)
+            }
+            Event::End(end_tag) => {
+                self.check_end(end_tag, offset)?;
                 if let Some(kind) = self.open.pop() {
                     visitor.end(kind, offset, end);
                 }
@@ -300,6 +411,26 @@ impl<K: Copy> Walk<K> {
             | Event::PI(_)
             | Event::GeneralRef(_) => Ok(false),
         }
+    }
+
+    /// Checks that `end_tag`, found at `offset`, closes the innermost open element.
+    fn check_end(&self, end_tag: &BytesEnd<'_>, offset: u64) -> Result<(), JunitError> {
+        let found = end_tag.name();
+        let found: &str = found.as_ref();
+        let error = if self.open.depth() == 0 {
+            IllFormedError::UnmatchedEndTag(found.to_owned())
+        } else if found != self.open.innermost() {
+            IllFormedError::MismatchedEndTag {
+                expected: self.open.innermost().to_owned(),
+                found: found.to_owned(),
+            }
+        } else {
+            return Ok(());
+        };
+        Err(JunitError::Malformed {
+            offset,
+            source: quick_xml::Error::IllFormed(error),
+        })
     }
 
     fn io_error<R>(&self, reader: &Reader<R>, source: io::Error) -> JunitError {
@@ -445,4 +576,152 @@ pub(super) fn looks_like_name(name: &str) -> bool {
     let mut chars = name.chars();
     chars.next().is_some_and(|c| c.is_alphabetic() || c == '_')
         && chars.all(|c| c.is_alphanumeric() || matches!(c, '_' | '-' | '.' | ':'))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::fmt::Write as _;
+
+    use proptest::prelude::*;
+
+    use super::{JunitError, Limits, StartTag, Visitor, walk_with};
+
+    /// Writes down everything a walk reports, attributes included.
+    #[derive(Default)]
+    struct Record(String);
+
+    impl Visitor for Record {
+        type Kind = ();
+
+        fn start(
+            &mut self,
+            parent: Option<()>,
+            tag: StartTag<'_, '_>,
+            offset: u64,
+            end: u64,
+            empty: bool,
+        ) -> Result<((), bool), JunitError> {
+            let name = tag.start.name();
+            let name: &str = name.as_ref();
+            let raw: &str = tag.start;
+            let _ = write!(
+                self.0,
+                "start {name} {raw:?} {offset}..{end} {empty} {parent:?} ["
+            );
+            for attribute in tag.start.attributes().with_checks(false) {
+                match attribute {
+                    Ok(attribute) => {
+                        let key: &str = attribute.key.as_ref();
+                        let _ = write!(self.0, "{key}={:?} ", attribute.value);
+                    }
+                    Err(err) => {
+                        let _ = write!(self.0, "bad attribute {err} ");
+                    }
+                }
+            }
+            // Skipping the body of `skip` elements exercises the walk's skipping too.
+            let _ = writeln!(self.0, "]");
+            Ok(((), name == "skip"))
+        }
+
+        fn end(&mut self, _kind: (), offset: u64, end: u64) {
+            let _ = writeln!(self.0, "end {offset}..{end}");
+        }
+
+        fn text(&mut self, _kind: (), offset: u64) {
+            let _ = writeln!(self.0, "text {offset}");
+        }
+    }
+
+    fn record(document: &[u8], normal_tags: bool) -> String {
+        let limits = Limits {
+            max_attribute_bytes: 3000,
+            max_depth: 8,
+        };
+        let mut record = Record::default();
+        let result = walk_with(document, &limits, &mut record, normal_tags);
+        let _ = write!(
+            record.0,
+            "{:?}",
+            result.map(|_| ()).map_err(|err| err.to_string())
+        );
+        record.0
+    }
+
+    /// Pieces of markup, well-formed or not, in and out of the normal form.
+    fn piece() -> impl Strategy<Value = String> {
+        prop_oneof![
+            Just(r#"<testcase classname="a.b" name="t[1]" time="0.5"/>"#.to_owned()),
+            Just(r#"<testcase name="a" time="1" />"#.to_owned()),
+            Just(r#"<testcase name="a">"#.to_owned()),
+            Just("</testcase>".to_owned()),
+            Just("</testcase >".to_owned()),
+            Just("</testsuite>".to_owned()),
+            Just(r#"<testsuite name="s" tests="2">"#.to_owned()),
+            Just(r#"<property name="k" value="v"/>"#.to_owned()),
+            Just(r#"<failure message="a &amp; b">trace</failure>"#.to_owned()),
+            Just("<failure message='single'/>".to_owned()),
+            Just(r#"<x a="1" a="2"/>"#.to_owned()),
+            Just(r#"<x a="1"b="2"/>"#.to_owned()),
+            Just(r#"<x a="b>c"/>"#.to_owned()),
+            Just(r#"<x a="b/"/>"#.to_owned()),
+            Just(r#"<x a="unterminated/>"#.to_owned()),
+            Just("<x\tname=\"a\"/>".to_owned()),
+            Just(r#"<x a="é"/>"#.to_owned()),
+            Just(r#"<ns:x ns:a="1"/>"#.to_owned()),
+            Just("<x/ >".to_owned()),
+            Just("<skip><a/></b>&amp;</skip>".to_owned()),
+            Just("<![CDATA[<y/>]]>".to_owned()),
+            Just("<!-- <y/> -->".to_owned()),
+            Just("text".to_owned()),
+            Just("  \n".to_owned()),
+            Just("<".to_owned()),
+            Just("</>".to_owned()),
+            "[a-z]{1,3}".prop_map(|name| format!("<{name}>")),
+            "[a-z]{1,3}".prop_map(|name| format!("</{name}>")),
+            (0..5000_usize).prop_map(|n| format!(r#"<long v="{}"/>"#, "v".repeat(n))),
+        ]
+    }
+
+    proptest! {
+        #[test]
+        fn normal_tags_read_without_the_parser_give_the_same_walk(
+            pieces in proptest::collection::vec(piece(), 0..24),
+            bad_byte in proptest::option::of(0..400_usize),
+            cut in proptest::option::of(0..2000_usize),
+        ) {
+            let mut document = br#"<?xml version="1.0"?><testsuites name="r">"#.to_vec();
+            for piece in &pieces {
+                document.extend_from_slice(piece.as_bytes());
+            }
+            document.extend_from_slice(b"</testsuites>");
+            if let Some(at) = bad_byte.filter(|&at| at < document.len()) {
+                document[at] = 0xFF;
+            }
+            if let Some(cut) = cut {
+                document.truncate(document.len().saturating_sub(cut));
+            }
+            prop_assert_eq!(record(&document, true), record(&document, false));
+        }
+    }
+
+    #[test]
+    fn end_tags_must_close_the_innermost_element() {
+        let crossed = record(b"<testsuites><a><b></a></b></testsuites>", true);
+        assert!(
+            crossed.ends_with(r#"Err("malformed XML at byte 18")"#),
+            "{crossed}"
+        );
+        let unmatched = record(b"<testsuites></testsuites></x>", true);
+        assert!(
+            unmatched.ends_with(r#"Err("malformed XML at byte 25")"#),
+            "{unmatched}"
+        );
+        // Normal start tags are matched like the others.
+        let normal = record(br#"<testsuites><a k="v"><b k="v"></a></testsuites>"#, true);
+        assert!(
+            normal.ends_with(r#"Err("malformed XML at byte 30")"#),
+            "{normal}"
+        );
+    }
 }

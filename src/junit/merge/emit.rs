@@ -17,9 +17,9 @@ use super::index::{
 };
 use super::sanitize::{self, Mode};
 use super::source::{Source, Tag, Text, Tokenizer};
-use super::tag::NormalTag;
 use super::{MergeError, MergeInput};
 use crate::junit::Outcome;
+use crate::junit::tag::NormalTag;
 use crate::junit::time::format_millis;
 
 /// Attributes of suites that are recounted rather than copied.

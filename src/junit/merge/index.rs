@@ -6,12 +6,10 @@
 use std::borrow::Cow;
 use std::io::{Read, Seek, SeekFrom};
 
-use quick_xml::events::BytesStart;
-
-use super::tag::NormalTag;
 use super::{CounterMismatch, MAX_COUNTER_MISMATCHES};
 use crate::junit::reader::worse;
-use crate::junit::scan::{self, Visitor, for_each_attribute, looks_like_name};
+use crate::junit::scan::{self, StartTag, Visitor, for_each_attribute, looks_like_name};
+use crate::junit::tag::NormalTag;
 use crate::junit::time::{is_written_form, plain_millis, to_millis};
 use crate::junit::{JunitError, Limits, Outcome, parse_time};
 
@@ -419,13 +417,14 @@ impl Visitor for Indexer<'_> {
     fn start(
         &mut self,
         parent: Option<Kind>,
-        start: &BytesStart<'_>,
+        start: StartTag<'_, '_>,
         offset: u64,
         end: u64,
         _empty: bool,
     ) -> Result<(Kind, bool), JunitError> {
-        let name = start.name();
-        if !looks_like_name(name.as_ref()) {
+        let name = start.start.name();
+        // A normal tag's name was checked when it was recognised.
+        if start.normal.is_none() && !looks_like_name(name.as_ref()) {
             return Err(JunitError::Misplaced {
                 offset,
                 what: "an element name that is not a name",
@@ -536,7 +535,7 @@ impl Visitor for Indexer<'_> {
 impl Indexer<'_> {
     /// Applies the attribute checks to an element whose attributes are otherwise unused.
     /// Returns whether the tag is in the form the merge writes.
-    fn check(&self, start: &BytesStart<'_>, offset: u64) -> Result<bool, JunitError> {
+    fn check(&self, start: StartTag<'_, '_>, offset: u64) -> Result<bool, JunitError> {
         self.attributes(start, offset, |_, _| {})
     }
 
@@ -545,7 +544,7 @@ impl Indexer<'_> {
     /// the form the merge writes.
     fn attributes<'e>(
         &self,
-        start: &'e BytesStart<'_>,
+        start: StartTag<'e, '_>,
         offset: u64,
         mut visit: impl FnMut(&str, Cow<'e, str>),
     ) -> Result<bool, JunitError> {
@@ -553,8 +552,16 @@ impl Indexer<'_> {
             offset,
             what: "an attribute name that is not a name",
         };
-        let inner: &'e str = start;
-        if let Some(normal) = NormalTag::parse(inner.as_bytes()) {
+        let inner: &'e str = start.start;
+        let parsed;
+        let normal = match start.normal {
+            Some(normal) => Some(normal),
+            None => {
+                parsed = NormalTag::parse(inner.as_bytes());
+                parsed.as_ref()
+            }
+        };
+        if let Some(normal) = normal {
             // Nothing to unescape in a tag of this form: no parser needed.
             for attribute in normal.attributes() {
                 // Recognised keys are ASCII names; the local part follows a prefix.
@@ -583,7 +590,7 @@ impl Indexer<'_> {
             }
             return Ok(true);
         }
-        for_each_attribute(start, offset, self.limits, false, |key, value| {
+        for_each_attribute(start.start, offset, self.limits, false, |key, value| {
             if !looks_like_name(key) {
                 return Err(JunitError::Misplaced {
                     offset,
@@ -601,7 +608,7 @@ impl Indexer<'_> {
     fn read_suite(
         &mut self,
         suite: u32,
-        start: &BytesStart<'_>,
+        start: StartTag<'_, '_>,
         offset: u64,
     ) -> Result<Frame, JunitError> {
         let mut frame = Frame {
@@ -636,7 +643,7 @@ impl Indexer<'_> {
     fn new_suite(
         &mut self,
         parent: u32,
-        start: &BytesStart<'_>,
+        start: StartTag<'_, '_>,
         offset: u64,
         tag_len: u32,
     ) -> Result<u32, JunitError> {
@@ -750,7 +757,7 @@ impl Indexer<'_> {
 
     fn read_case(
         &mut self,
-        start: &BytesStart<'_>,
+        start: StartTag<'_, '_>,
         offset: u64,
         tag_len: u32,
     ) -> Result<CaseBuilder, JunitError> {
@@ -822,7 +829,7 @@ impl Indexer<'_> {
 
     fn case_child(
         &mut self,
-        start: &BytesStart<'_>,
+        start: StartTag<'_, '_>,
         offset: u64,
         local: &str,
     ) -> Result<(), JunitError> {

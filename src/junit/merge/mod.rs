@@ -8,7 +8,7 @@
 //! the producer's counters (checked against a recount, never trusted). Between the passes
 //! (`group.rs`) suites are joined and retries grouped (a sort of 8-byte keys, freed before pass
 //! 2). **Pass 2** (`emit.rs`) seeks back and copies bytes: tags are written again (attributes
-//! kept in order, counters recounted, `time` rounded to milliseconds; `tag.rs` copies the common
+//! kept in order, counters recounted, `time` rounded to milliseconds; `junit::tag` copies the common
 //! already-normal tags without parsing them), everything else is streamed through `sanitize.rs`
 //! in chunks, so a `system-out` of any size costs a 256 KiB buffer.
 //!
@@ -71,7 +71,6 @@ mod group;
 mod index;
 mod sanitize;
 mod source;
-mod tag;
 
 #[cfg(test)]
 mod tests;

@@ -1,10 +1,12 @@
-//! Start tags already in the form the merge writes, recognised without a parser.
+//! Start tags in the normal form, recognised without a parser.
 //!
 //! Most producers write `<name key="value" key="value">`: single spaces, double quotes,
-//! distinct keys, values with nothing to escape. Such a tag is read (pass 1) and copied
-//! (pass 2) from its bytes, which gives the same result as quick-xml's attribute parsing and
-//! writing each attribute again through [`super::sanitize`], several times faster; any other
-//! tag takes that slower path. Keys recognised here are ASCII names.
+//! distinct keys, values with nothing to escape. Such a tag is well-formed XML whatever
+//! surrounds it, and it is what the merge writes. So the markup walk (`scan.rs`) reads it
+//! straight from its buffer instead of through quick-xml, and the merge reads it (pass 1) and
+//! copies it (pass 2) from its bytes, which gives the same result as quick-xml's attribute
+//! parsing and writing each attribute again through `merge::sanitize`, several times faster;
+//! any other tag takes that slower path. Keys recognised here are ASCII names.
 
 use std::ops::Range;
 
@@ -12,7 +14,7 @@ use std::ops::Range;
 const MAX: usize = 16;
 
 /// Bytes an attribute value may hold and still be copied as it is: anything
-/// [`super::sanitize`] would write unchanged in an attribute (not markup, not a reference, not
+/// `merge::sanitize` would write unchanged in an attribute (not markup, not a reference, not
 /// a control character other than tab, newline and carriage return, and not 0xEF, which may
 /// start U+FFFE or U+FFFF).
 static SAFE: [bool; 256] = {
