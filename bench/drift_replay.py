@@ -12,8 +12,18 @@ version k's durations and version k+1's ids, called through pytest-split's own c
 level" plans whole files (rxdist: --by file; pytest-split: items are files, durations summed).
 "Perfect information" plans and scores on the same version.
 
+Every figure is one draw: plans that balance the estimates equally well split the real
+durations differently, so which near-equal plan a tie-break picks moves a p90 by up to a few
+percent. `--jitter K` replays K more times with version k's durations (what both rxdist and
+least_duration are handed) multiplied by 1 + U(-0.001, 0.001), and prints each algorithm's
+median and p90 averaged over the draws beside their range: the comparison the single draw
+cannot settle. `--explain` splits rxdist's error into its parts: it also plans with the new
+tests' real durations known (a copy of the history plus a run of the tests absent from version
+k), and with the known tests' real durations known (a history of version k+1's durations of the
+tests version k had, new tests still estimated); perfect information is the partitioner's part.
+
 Usage: bench/drift_replay.py [--rxdist PATH] [--data DIR] [--only DATASET]
-                             [--history cumulative|latest|both]
+                             [--history cumulative|latest|both] [--jitter K] [--explain]
 """
 
 from __future__ import annotations
@@ -21,6 +31,8 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import random
+import shutil
 import statistics
 import subprocess
 import sys
@@ -139,6 +151,15 @@ def main() -> int:
         help="record every version up to k into one history (as CI does), only version k, or "
         "report both modes one after the other",
     )
+    parser.add_argument(
+        "--jitter", type=int, default=0, metavar="K",
+        help="also replay K times with the planning inputs jittered by 0.1%% and compare "
+        "rxdist and least_duration on the averages over the draws",
+    )
+    parser.add_argument(
+        "--explain", action="store_true",
+        help="split rxdist's error into new tests, known tests and partition",
+    )
     options = parser.parse_args()
     modes = ("cumulative", "latest") if options.history == "both" else (options.history,)
     passed = True
@@ -149,35 +170,73 @@ def main() -> int:
     return 0 if passed else 1
 
 
-def replay(options: argparse.Namespace, mode: str) -> bool:
-    """Replays every dataset with one history mode, prints the tables; True if all anchors hold."""
+ALGORITHMS = ("rxdist", "least_duration", "duration_based_chunks")
+NEW_KNOWN = "rxdist, new tests known"
+KNOWN_EXACT = "rxdist, known tests exact"
 
-    algorithms = ("rxdist", "least_duration", "duration_based_chunks")
-    rows = []  # (dataset, level, shards, algorithm, ratios)
+
+def jittered(durations: dict[str, float], rng: random.Random | None) -> dict[str, float]:
+    """`durations`, each multiplied by 1 + U(-0.001, 0.001) when `rng` is given."""
+    if rng is None:
+        return durations
+    return {name: seconds * (1.0 + rng.uniform(-1e-3, 1e-3)) for name, seconds in durations.items()}
+
+
+def collect(options: argparse.Namespace, mode: str, draw: int) -> tuple[dict, list[float], dict]:
+    """One replay. Draw 0 is the plain one (with the perfect-information plans, the default
+    chunks and, with --explain, the error split); a later draw jitters the planning inputs with
+    its own seed and plans with rxdist and least_duration only.
+
+    Returns ratios by (dataset, level, shards, algorithm), the perfect-information ratios, and
+    each dataset's shares of version k+1's time spent in tests absent from version k."""
+    rng = random.Random(draw) if draw else None
+    algorithms = ALGORITHMS if draw == 0 else ALGORITHMS[:2]
+    explain = options.explain and draw == 0
+    ratios = defaultdict(list)
     perfect: list[float] = []
-    started = time.monotonic()
+    new_shares: dict[str, list[float]] = defaultdict(list)
     for dataset, (file_name, import_name, levels) in DATASETS.items():
         if options.only and dataset != options.only:
             continue
         versions = load_versions(options.data / file_name)
-        ratios = defaultdict(list)
         with tempfile.TemporaryDirectory(prefix="rxdist-drift-") as tmp:
             work = Path(tmp)
             rx = Rxdist(options.rxdist, work, import_name)
             history = work / "history.zst"
             for k in range(len(versions) - 1):
-                known, actual = versions[k], versions[k + 1]
+                known, actual = jittered(versions[k], rng), versions[k + 1]
                 if mode == "latest":
                     history.unlink(missing_ok=True)
                 rx.record(history, known)
                 ids = list(actual)
+                new = {t: s for t, s in actual.items() if t not in known}
+                new_shares[dataset].append(sum(new.values()) / max(sum(actual.values()), 1e-9))
+                if explain:
+                    # The same history, then a run of only the new tests: known tests keep
+                    # their estimates (a run timing no known test is not backtested).
+                    with_new = work / "with-new.zst"
+                    shutil.copyfile(history, with_new)
+                    if new:
+                        rx.record(with_new, new)
+                    # With no known test there is nothing to know: plan from the history.
+                    kept = {t: s for t, s in actual.items() if t in known}
+                    exact = work / "known-exact.zst" if kept else history
+                    if kept:
+                        exact.unlink(missing_ok=True)
+                        rx.record(exact, kept)
                 for level in levels:
                     for shards in SHARDS:
-                        ratios[level, shards, "rxdist"].append(
+                        ratios[dataset, level, shards, "rxdist"].append(
                             score(rx.plan(history, ids, shards, level), actual, level))
                         for algorithm in algorithms[1:]:
                             planned = pytest_split_plan(algorithm, shards, ids, known, level)
-                            ratios[level, shards, algorithm].append(score(planned, actual, level))
+                            ratios[dataset, level, shards, algorithm].append(score(planned, actual, level))
+                        if explain:
+                            for name, source in ((NEW_KNOWN, with_new), (KNOWN_EXACT, exact)):
+                                ratios[dataset, level, shards, name].append(
+                                    score(rx.plan(source, ids, shards, level), actual, level))
+                if draw:
+                    continue
                 # Perfect information: a history holding exactly the version being scored.
                 exact = work / "exact.zst"
                 exact.unlink(missing_ok=True)
@@ -185,37 +244,103 @@ def replay(options: argparse.Namespace, mode: str) -> bool:
                 for level in levels:
                     for shards in SHARDS:
                         perfect.append(score(rx.plan(exact, ids, shards, level), actual, level))
-        for (level, shards, algorithm), values in sorted(ratios.items()):
-            rows.append((dataset, level, shards, algorithm, values))
+    return ratios, perfect, new_shares
 
-    print(f"drift replay, --history {mode}: {len(rows) // len(algorithms)} cases, ratio = makespan / max(total/N, largest item), lower is better")
+
+def replay(options: argparse.Namespace, mode: str) -> bool:
+    """Replays every dataset with one history mode, prints the tables; True if all anchors hold."""
+
+    started = time.monotonic()
+    ratios, perfect, new_shares = collect(options, mode, 0)
+    cases = sorted({key[:3] for key in ratios}, key=lambda c: (list(DATASETS).index(c[0]), c[1], c[2]))
+
+    print(f"drift replay, --history {mode}: {len(cases)} cases, ratio = makespan / max(total/N, largest item), lower is better")
     print()
     header = f"{'dataset':<14} {'level':<5} {'N':>3}  {'algorithm':<22} {'median':>7} {'p90':>7} {'max':>7}  transitions"
     print(header)
     print("-" * len(header))
-    verdicts = []
-    by_case = defaultdict(dict)
-    for dataset, level, shards, algorithm, values in rows:
-        med, high, top = statistics.median(values), p90(values), max(values)
-        by_case[dataset, level, shards][algorithm] = (med, high)
-        print(f"{dataset:<14} {level:<5} {shards:>3}  {algorithm:<22} {med:7.3f} {high:7.3f} {top:7.3f}  {len(values)}")
+    for case in cases:
+        for algorithm in sorted(ALGORITHMS):
+            values = ratios[(*case, algorithm)]
+            print(f"{case[0]:<14} {case[1]:<5} {case[2]:>3}  {algorithm:<22} {statistics.median(values):7.3f} "
+                  f"{p90(values):7.3f} {max(values):7.3f}  {len(values)}")
     print()
+    verdicts = []
     rx_p90s, ld_p90s = [], []
-    for (dataset, level, shards), results in sorted(by_case.items()):
-        rx_med, rx_p90 = results["rxdist"]
-        ld_med, ld_p90 = results["least_duration"]
+    for case in sorted(cases):
+        rx, ld = ratios[(*case, "rxdist")], ratios[(*case, "least_duration")]
+        rx_med, rx_p90 = statistics.median(rx), p90(rx)
+        ld_med, ld_p90 = statistics.median(ld), p90(ld)
         rx_p90s.append(rx_p90)
         ld_p90s.append(ld_p90)
         ok = rx_med <= ld_med and rx_p90 <= ld_p90
         verdicts.append(ok)
+        dataset, level, shards = case
         print(f"{dataset:<14} {level:<5} {shards:>3}  rxdist/least_duration: median {rx_med / ld_med:.3f}x, p90 {rx_p90 / ld_p90:.3f}x  {'ok' if ok else 'WORSE'}")
     mean_rx, mean_ld = statistics.mean(rx_p90s), statistics.mean(ld_p90s)
     print()
     print(f"mean p90: rxdist {mean_rx:.3f}, least_duration {mean_ld:.3f} (anchor: rxdist lower) -> {'ok' if mean_rx < mean_ld else 'WORSE'}")
     print(f"median and p90 no worse than least_duration in {sum(verdicts)}/{len(verdicts)} cases (anchor: all)")
     print(f"perfect information: max ratio {max(perfect):.5f} over {len(perfect)} plans (anchor: <= 1.001) -> {'ok' if max(perfect) <= 1.001 else 'WORSE'}")
+    if options.explain:
+        print_explain(cases, ratios, new_shares)
+    if options.jitter:
+        print_jitter(options, mode, cases, ratios)
     print(f"({time.monotonic() - started:.0f}s)")
     return all(verdicts) and mean_rx < mean_ld and max(perfect) <= 1.001
+
+
+def print_explain(cases: list, ratios: dict, new_shares: dict) -> None:
+    """Where rxdist's error comes from: its ratios with the new tests' or the known tests'
+    real durations handed to it, beside its own and least_duration's."""
+    print()
+    print("where rxdist's error comes from (median / p90; perfect information above is the partitioner's part):")
+    for dataset, shares in new_shares.items():
+        print(f"  {dataset}: time in tests new in version k+1: median {statistics.median(shares):.2%}, p90 {p90(shares):.2%}")
+    print("paired per transition, rxdist - least_duration: mean ± standard error, transitions where rxdist is better / worse:")
+    for case in cases:
+        diffs = [a - b for a, b in zip(ratios[(*case, "rxdist")], ratios[(*case, "least_duration")])]
+        error = statistics.stdev(diffs) / len(diffs) ** 0.5 if len(diffs) > 1 else float("nan")
+        print(f"  {case[0]:<14} {case[1]:<5} {case[2]:>3}  {statistics.mean(diffs):+.4f} ± {error:.4f}, "
+              f"better {sum(d < 0 for d in diffs)} / worse {sum(d > 0 for d in diffs)}")
+    names = ("rxdist", NEW_KNOWN, KNOWN_EXACT, "least_duration")
+    print(f"{'dataset':<14} {'level':<5} {'N':>3}  " + "  ".join(f"{name:>26}" for name in names))
+    for case in cases:
+        cells = [ratios[(*case, name)] for name in names]
+        print(f"{case[0]:<14} {case[1]:<5} {case[2]:>3}  "
+              + "  ".join(f"{statistics.median(v):>17.3f} / {p90(v):.3f}" for v in cells))
+
+
+def print_jitter(options: argparse.Namespace, mode: str, cases: list, first: dict) -> None:
+    """Replays `options.jitter` more draws and compares rxdist and least_duration on the
+    averages of their medians and p90s over all draws (the plain one included)."""
+    draws = [first] + [collect(options, mode, draw)[0] for draw in range(1, options.jitter + 1)]
+    print()
+    print(f"over {len(draws)} draws (planning inputs jittered by 0.1%): mean of the draws' figures (min-max)")
+    header = f"{'dataset':<14} {'level':<5} {'N':>3}  {'algorithm':<15} {'median':>21} {'p90':>21}"
+    print(header)
+    print("-" * len(header))
+    means = {}
+    for case in cases:
+        for algorithm in ALGORITHMS[:2]:
+            meds = [statistics.median(d[(*case, algorithm)]) for d in draws]
+            highs = [p90(d[(*case, algorithm)]) for d in draws]
+            means[case, algorithm] = (statistics.mean(meds), statistics.mean(highs))
+            print(f"{case[0]:<14} {case[1]:<5} {case[2]:>3}  {algorithm:<15} "
+                  f"{means[case, algorithm][0]:.3f} ({min(meds):.3f}-{max(meds):.3f}) "
+                  f"{means[case, algorithm][1]:.3f} ({min(highs):.3f}-{max(highs):.3f})")
+    print()
+    verdicts, rx_p90s, ld_p90s = [], [], []
+    for case in sorted(cases):
+        (rx_med, rx_p90), (ld_med, ld_p90) = means[case, "rxdist"], means[case, "least_duration"]
+        rx_p90s.append(rx_p90)
+        ld_p90s.append(ld_p90)
+        ok = rx_med <= ld_med and rx_p90 <= ld_p90
+        verdicts.append(ok)
+        dataset, level, shards = case
+        print(f"{dataset:<14} {level:<5} {shards:>3}  averaged over the draws: median {rx_med / ld_med:.3f}x, p90 {rx_p90 / ld_p90:.3f}x  {'ok' if ok else 'WORSE'}")
+    print(f"averaged over the draws: median and p90 no worse than least_duration in {sum(verdicts)}/{len(verdicts)} cases; "
+          f"mean p90 rxdist {statistics.mean(rx_p90s):.3f}, least_duration {statistics.mean(ld_p90s):.3f}")
 
 
 if __name__ == "__main__":
