@@ -5,8 +5,10 @@
 //! markup limits, the refusal of entity declarations and wide encodings, the stack of open
 //! elements, and the mapping of parser failures to [`JunitError`]s (truncation above all). Text,
 //! CDATA sections and comments are stepped over by [`super::input`] without being buffered; a
-//! visitor can also ask for an element's whole body to be skipped unread. It never interprets
-//! an element beyond the root's name: that is the visitor's business.
+//! visitor can also ask for an element's whole body to be skipped unread. Start tags in the
+//! normal form ([`super::tag`]), nearly all of a real report's, are read from the buffer
+//! without quick-xml, so end tags are matched here rather than by quick-xml. It never
+//! interprets an element beyond the root's name: that is the visitor's business.
 
 use std::borrow::Cow;
 use std::io::{self, BufRead, Read};
