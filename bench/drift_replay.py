@@ -129,6 +129,22 @@ def p90(values: list[float]) -> float:
     return ordered[min(len(ordered) - 1, int(0.9 * (len(ordered) - 1) + 0.5))]
 
 
+def judge(cases, stats, label):
+    """Prints the verdict of each case, given `stats(case)` = ((rxdist's median, p90),
+    (least_duration's median, p90)); returns the verdicts and both algorithms' p90s."""
+    verdicts, rx_p90s, ld_p90s = [], [], []
+    for case in sorted(cases):
+        (rx_med, rx_p90), (ld_med, ld_p90) = stats(case)
+        rx_p90s.append(rx_p90)
+        ld_p90s.append(ld_p90)
+        ok = rx_med <= ld_med and rx_p90 <= ld_p90
+        verdicts.append(ok)
+        dataset, level, shards = case
+        print(f"{dataset:<14} {level:<5} {shards:>3}  {label}: median {rx_med / ld_med:.3f}x, "
+              f"p90 {rx_p90 / ld_p90:.3f}x  {'ok' if ok else 'WORSE'}")
+    return verdicts, rx_p90s, ld_p90s
+
+
 def default_data() -> Path:
     for parent in ROOT.parents:
         candidate = parent / "shared/bench-data"
@@ -265,18 +281,15 @@ def replay(options: argparse.Namespace, mode: str) -> bool:
             print(f"{case[0]:<14} {case[1]:<5} {case[2]:>3}  {algorithm:<22} {statistics.median(values):7.3f} "
                   f"{p90(values):7.3f} {max(values):7.3f}  {len(values)}")
     print()
-    verdicts = []
-    rx_p90s, ld_p90s = [], []
-    for case in sorted(cases):
-        rx, ld = ratios[(*case, "rxdist")], ratios[(*case, "least_duration")]
-        rx_med, rx_p90 = statistics.median(rx), p90(rx)
-        ld_med, ld_p90 = statistics.median(ld), p90(ld)
-        rx_p90s.append(rx_p90)
-        ld_p90s.append(ld_p90)
-        ok = rx_med <= ld_med and rx_p90 <= ld_p90
-        verdicts.append(ok)
-        dataset, level, shards = case
-        print(f"{dataset:<14} {level:<5} {shards:>3}  rxdist/least_duration: median {rx_med / ld_med:.3f}x, p90 {rx_p90 / ld_p90:.3f}x  {'ok' if ok else 'WORSE'}")
+    def median_and_p90(case, algorithm):
+        values = ratios[(*case, algorithm)]
+        return statistics.median(values), p90(values)
+
+    verdicts, rx_p90s, ld_p90s = judge(
+        cases,
+        lambda case: (median_and_p90(case, "rxdist"), median_and_p90(case, "least_duration")),
+        "rxdist/least_duration",
+    )
     mean_rx, mean_ld = statistics.mean(rx_p90s), statistics.mean(ld_p90s)
     print()
     print(f"mean p90: rxdist {mean_rx:.3f}, least_duration {mean_ld:.3f} (anchor: rxdist lower) -> {'ok' if mean_rx < mean_ld else 'WORSE'}")
@@ -330,15 +343,11 @@ def print_jitter(options: argparse.Namespace, mode: str, cases: list, first: dic
                   f"{means[case, algorithm][0]:.3f} ({min(meds):.3f}-{max(meds):.3f}) "
                   f"{means[case, algorithm][1]:.3f} ({min(highs):.3f}-{max(highs):.3f})")
     print()
-    verdicts, rx_p90s, ld_p90s = [], [], []
-    for case in sorted(cases):
-        (rx_med, rx_p90), (ld_med, ld_p90) = means[case, "rxdist"], means[case, "least_duration"]
-        rx_p90s.append(rx_p90)
-        ld_p90s.append(ld_p90)
-        ok = rx_med <= ld_med and rx_p90 <= ld_p90
-        verdicts.append(ok)
-        dataset, level, shards = case
-        print(f"{dataset:<14} {level:<5} {shards:>3}  averaged over the draws: median {rx_med / ld_med:.3f}x, p90 {rx_p90 / ld_p90:.3f}x  {'ok' if ok else 'WORSE'}")
+    verdicts, rx_p90s, ld_p90s = judge(
+        cases,
+        lambda case: (means[case, "rxdist"], means[case, "least_duration"]),
+        "averaged over the draws",
+    )
     print(f"averaged over the draws: median and p90 no worse than least_duration in {sum(verdicts)}/{len(verdicts)} cases; "
           f"mean p90 rxdist {statistics.mean(rx_p90s):.3f}, least_duration {statistics.mean(ld_p90s):.3f}")
 
