@@ -141,11 +141,7 @@ impl Digester {
     }
 
     /// A `<testcase>` starts: its attributes become the open case.
-    fn open_case(
-        &mut self,
-        start: &quick_xml::events::BytesStart<'_>,
-        offset: u64,
-    ) -> Result<(), JunitError> {
+    fn open_case(&mut self, tag: scan::StartTag<'_, '_>, offset: u64) -> Result<(), JunitError> {
         let mut case = TestCase {
             name: String::new(),
             classname: None,
@@ -156,7 +152,7 @@ impl Digester {
             suites: self.suites.clone(),
             id: None,
         };
-        scan::for_each_attribute(start, offset, &self.limits, false, |key, value| {
+        scan::for_each_attribute(tag, offset, &self.limits, false, |key, value| {
             match key {
                 "name" => case.name = value.into_owned(),
                 "classname" => case.classname = Some(value.into_owned()),
@@ -181,7 +177,7 @@ impl Digester {
     fn open_outcome(
         &mut self,
         outcome: Outcome,
-        start: &quick_xml::events::BytesStart<'_>,
+        tag: scan::StartTag<'_, '_>,
         offset: u64,
         end: u64,
     ) -> Result<(), JunitError> {
@@ -199,7 +195,7 @@ impl Digester {
                 open.body = None;
                 open.body_start = end;
                 let mut message = None;
-                scan::for_each_attribute(start, offset, &self.limits, false, |key, value| {
+                scan::for_each_attribute(tag, offset, &self.limits, false, |key, value| {
                     if key == "message" {
                         message = Some(value.into_owned());
                     }
@@ -228,7 +224,7 @@ impl Visitor for Digester {
         let kind = match (name.as_ref(), parent) {
             ("testsuite", _) => {
                 let mut suite = String::new();
-                scan::for_each_attribute(start, offset, &self.limits, false, |key, value| {
+                scan::for_each_attribute(tag, offset, &self.limits, false, |key, value| {
                     if key == "name" {
                         suite = value.into_owned();
                     }
@@ -238,7 +234,7 @@ impl Visitor for Digester {
                 Kind::Suite
             }
             ("testcase", _) => {
-                self.open_case(start, offset)?;
+                self.open_case(tag, offset)?;
                 Kind::Case
             }
             ("failure" | "error" | "skipped", Some(Kind::Case)) => {
@@ -247,7 +243,7 @@ impl Visitor for Digester {
                     "error" => Outcome::Error,
                     _ => Outcome::Skipped,
                 };
-                self.open_outcome(outcome, start, offset, end)?;
+                self.open_outcome(outcome, tag, offset, end)?;
                 match outcome {
                     Outcome::Failed => Kind::Failure,
                     Outcome::Error => Kind::Error,
@@ -263,7 +259,7 @@ impl Visitor for Digester {
             ("properties", Some(Kind::Suite)) => Kind::Properties,
             ("property", Some(Kind::Properties)) => {
                 let (mut key_name, mut key_value) = (None, None);
-                scan::for_each_attribute(start, offset, &self.limits, false, |key, value| {
+                scan::for_each_attribute(tag, offset, &self.limits, false, |key, value| {
                     match key {
                         "name" => key_name = Some(value.into_owned()),
                         "value" => key_value = Some(value.into_owned()),

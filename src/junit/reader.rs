@@ -9,8 +9,6 @@
 use std::borrow::Cow;
 use std::io::BufRead;
 
-use quick_xml::events::BytesStart;
-
 use super::error::JunitError;
 use super::scan::{self, StartTag, Visitor, for_each_attribute};
 use super::{Outcome, TestCase, parse_time};
@@ -129,7 +127,7 @@ impl<F: FnMut(TestCase)> Visitor for Walker<'_, F> {
         let local = local.as_ref();
         let kind = if parent == Some(Kind::CaseProperties) {
             let (mut name, mut value) = (None, None);
-            self.for_each_attribute(start, offset, |key, text| {
+            self.for_each_attribute(tag, offset, |key, text| {
                 match key {
                     "name" => name = Some(text),
                     "value" => value = Some(text),
@@ -144,7 +142,7 @@ impl<F: FnMut(TestCase)> Visitor for Walker<'_, F> {
             }
             Kind::Opaque
         } else if parent == Some(Kind::Case) && local == "properties" {
-            self.check_attributes(start, offset)?;
+            self.check_attributes(tag, offset)?;
             Kind::CaseProperties
         } else if parent == Some(Kind::Case) {
             // A child of a testcase: only its presence matters, never its body.
@@ -157,28 +155,28 @@ impl<F: FnMut(TestCase)> Visitor for Walker<'_, F> {
             if let (Some(outcome), Some(case)) = (outcome, self.case.as_mut()) {
                 case.outcome = worse(case.outcome, outcome);
             }
-            self.check_attributes(start, offset)?;
+            self.check_attributes(tag, offset)?;
             Kind::Opaque
         } else {
             match local {
                 "testsuites" => {
-                    self.check_attributes(start, offset)?;
+                    self.check_attributes(tag, offset)?;
                     Kind::Suites
                 }
                 "testsuite" => {
-                    self.suites.push(self.read_suite(start, offset)?);
+                    self.suites.push(self.read_suite(tag, offset)?);
                     Kind::Suite
                 }
                 "testcase" => {
-                    self.case = Some(self.read_case(start, offset)?);
+                    self.case = Some(self.read_case(tag, offset)?);
                     Kind::Case
                 }
                 "system-out" | "system-err" | "properties" => {
-                    self.check_attributes(start, offset)?;
+                    self.check_attributes(tag, offset)?;
                     Kind::Opaque
                 }
                 _ => {
-                    self.check_attributes(start, offset)?;
+                    self.check_attributes(tag, offset)?;
                     Kind::Other
                 }
             }
@@ -235,13 +233,13 @@ impl<'l, F: FnMut(TestCase)> Walker<'l, F> {
         });
     }
 
-    fn read_suite(&self, start: &BytesStart<'_>, offset: u64) -> Result<Suite, JunitError> {
+    fn read_suite(&self, tag: StartTag<'_, '_>, offset: u64) -> Result<Suite, JunitError> {
         let mut suite = Suite {
             name: String::new(),
             file: None,
         };
         let mut filepath = None;
-        self.for_each_attribute(start, offset, |key, value| {
+        self.for_each_attribute(tag, offset, |key, value| {
             match key {
                 "name" => suite.name = value.into_owned(),
                 "file" => suite.file = non_empty(value),
@@ -254,7 +252,7 @@ impl<'l, F: FnMut(TestCase)> Walker<'l, F> {
         Ok(suite)
     }
 
-    fn read_case(&self, start: &BytesStart<'_>, offset: u64) -> Result<CaseBuilder, JunitError> {
+    fn read_case(&self, tag: StartTag<'_, '_>, offset: u64) -> Result<CaseBuilder, JunitError> {
         let mut case = CaseBuilder {
             name: String::new(),
             classname: None,
@@ -264,7 +262,7 @@ impl<'l, F: FnMut(TestCase)> Walker<'l, F> {
             outcome: Outcome::Passed,
             id: None,
         };
-        self.for_each_attribute(start, offset, |key, value| {
+        self.for_each_attribute(tag, offset, |key, value| {
             match key {
                 "name" => case.name = value.into_owned(),
                 "classname" => case.classname = Some(value.into_owned()),
@@ -280,18 +278,18 @@ impl<'l, F: FnMut(TestCase)> Walker<'l, F> {
 
     /// Applies the attribute checks (length, entity references) to an element whose
     /// attributes are otherwise unused.
-    fn check_attributes(&self, start: &BytesStart<'_>, offset: u64) -> Result<(), JunitError> {
-        self.for_each_attribute(start, offset, |_, _| Ok(()))
+    fn check_attributes(&self, tag: StartTag<'_, '_>, offset: u64) -> Result<(), JunitError> {
+        self.for_each_attribute(tag, offset, |_, _| Ok(()))
     }
 
     /// [`for_each_attribute`] with the reader's limits, refusing unknown entity references.
     fn for_each_attribute<'e>(
         &self,
-        start: &'e BytesStart<'_>,
+        tag: StartTag<'e, 'e>,
         offset: u64,
         visit: impl FnMut(&str, Cow<'e, str>) -> Result<(), JunitError>,
     ) -> Result<(), JunitError> {
-        for_each_attribute(start, offset, self.limits, true, visit)
+        for_each_attribute(tag, offset, self.limits, true, visit)
     }
 }
 

@@ -590,7 +590,7 @@ impl Indexer<'_> {
             }
             return Ok(true);
         }
-        for_each_attribute(start.start, offset, self.limits, false, |key, value| {
+        for_each_attribute(start, offset, self.limits, false, |key, value| {
             if !looks_like_name(key) {
                 return Err(JunitError::Misplaced {
                     offset,
