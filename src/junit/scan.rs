@@ -541,14 +541,7 @@ pub(super) fn for_each_attribute<'e>(
             let key = &inner[attribute.key];
             let key = key.split_once(':').map_or(key, |(_, local)| local);
             let value = &inner[attribute.value];
-            if value.len() > limits.max_attribute_bytes {
-                return Err(JunitError::AttributeTooLong {
-                    attribute: key.to_owned(),
-                    offset,
-                    length: value.len(),
-                    limit: limits.max_attribute_bytes,
-                });
-            }
+            check_length(key, value, offset, limits)?;
             visit(key, Cow::Borrowed(value))?;
         }
         return Ok(());
@@ -564,14 +557,7 @@ pub(super) fn for_each_attribute<'e>(
         let key = attribute.key.local_name();
         let key = key.as_ref();
         let raw = attribute.value;
-        if raw.len() > limits.max_attribute_bytes {
-            return Err(JunitError::AttributeTooLong {
-                attribute: key.to_owned(),
-                offset,
-                length: raw.len(),
-                limit: limits.max_attribute_bytes,
-            });
-        }
+        check_length(key, &raw, offset, limits)?;
         let value = if raw.contains('&') {
             match quick_xml::escape::unescape(&raw) {
                 Ok(value) => Cow::Owned(value.into_owned()),
@@ -588,6 +574,25 @@ pub(super) fn for_each_attribute<'e>(
             raw
         };
         visit(key, value)?;
+    }
+    Ok(())
+}
+
+/// The error for the attribute `key` of the tag at `offset` when its raw `value` is longer
+/// than the limit.
+pub(super) fn check_length(
+    key: &str,
+    value: &str,
+    offset: u64,
+    limits: &Limits,
+) -> Result<(), JunitError> {
+    if value.len() > limits.max_attribute_bytes {
+        return Err(JunitError::AttributeTooLong {
+            attribute: key.to_owned(),
+            offset,
+            length: value.len(),
+            limit: limits.max_attribute_bytes,
+        });
     }
     Ok(())
 }

@@ -571,14 +571,7 @@ impl Indexer<'_> {
                     None => key,
                 };
                 let value = &inner[attribute.value];
-                if value.len() > self.limits.max_attribute_bytes {
-                    return Err(JunitError::AttributeTooLong {
-                        attribute: key.to_owned(),
-                        offset,
-                        length: value.len(),
-                        limit: self.limits.max_attribute_bytes,
-                    });
-                }
+                scan::check_length(key, value, offset, self.limits)?;
                 if !key
                     .bytes()
                     .next()
