@@ -21,6 +21,19 @@ pub enum JunitError {
         source: std::io::Error,
     },
 
+    /// Bytes that are not UTF-8 in a document that declares another encoding (ISO-8859-1,
+    /// windows-1252...); the reader only understands UTF-8.
+    #[error(
+        "the document declares encoding {encoding:?} and has bytes that are not UTF-8 at byte \
+         {offset}; re-encode it as UTF-8, e.g. with `iconv -f {encoding} -t UTF-8`"
+    )]
+    DeclaredEncoding {
+        /// The encoding the XML declaration names.
+        encoding: String,
+        /// Where the first byte that is not UTF-8 was found.
+        offset: u64,
+    },
+
     /// The document is UTF-16 (or UTF-32); the reader only understands UTF-8.
     #[error(
         "the document is encoded as UTF-16 or UTF-32 ({evidence}); re-encode it as UTF-8, \

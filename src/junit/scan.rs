@@ -114,6 +114,7 @@ fn walk_with<R: Read, V: Visitor>(
         base,
         open: Open::default(),
         root_seen: false,
+        declared: None,
     };
     let mut stats = Stats::default();
     let mut buf = Vec::with_capacity(4096);
@@ -320,6 +321,9 @@ struct Walk<K> {
     base: u64,
     open: Open<K>,
     root_seen: bool,
+    /// The encoding the XML declaration names, when it is not UTF-8: what to tell the user
+    /// should the document hold bytes that are not UTF-8.
+    declared: Option<String>,
 }
 
 impl<K: Copy> Walk<K> {
@@ -406,12 +410,18 @@ impl<K: Copy> Walk<K> {
                 Ok(false)
             }
             Event::Decl(decl) => {
-                if let Some(Ok(encoding)) = decl.encoding()
-                    && is_wide_encoding(&encoding)
-                {
-                    return Err(JunitError::Utf16 {
-                        evidence: "the XML declaration says so",
-                    });
+                if let Some(Ok(encoding)) = decl.encoding() {
+                    if is_wide_encoding(&encoding) {
+                        return Err(JunitError::Utf16 {
+                            evidence: "the XML declaration says so",
+                        });
+                    }
+                    let encoding = encoding.trim();
+                    if !encoding.eq_ignore_ascii_case("utf-8")
+                        && !encoding.eq_ignore_ascii_case("utf8")
+                    {
+                        self.declared = Some(encoding.to_owned());
+                    }
                 }
                 Ok(false)
             }
@@ -462,6 +472,12 @@ impl<K: Copy> Walk<K> {
             let source = Arc::try_unwrap(io)
                 .unwrap_or_else(|shared| io::Error::new(shared.kind(), shared.to_string()));
             return self.io_error(reader, source);
+        }
+        if let (quick_xml::Error::Encoding(_), Some(encoding)) = (&err, &self.declared) {
+            return JunitError::DeclaredEncoding {
+                encoding: encoding.clone(),
+                offset,
+            };
         }
         if !self.root_seen {
             return JunitError::NotXml {

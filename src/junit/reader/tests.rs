@@ -410,6 +410,35 @@ fn utf16_is_refused_with_advice() {
 }
 
 #[test]
+fn a_declared_single_byte_encoding_is_named_in_the_error() {
+    // Plain ASCII in a document declared ISO-8859-1 reads as it is; the first byte of
+    // another character ends the input there, and the error says what to do.
+    let doc = b"<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?>\n<testsuite name=\"s\">\
+<testcase classname=\"a\" name=\"ok\"/><testcase classname=\"a\" name=\"caf\xe9\"/></testsuite>";
+    let (cases, err) = read_err(doc);
+    assert_eq!(names(&cases), ["ok"]);
+    assert!(
+        matches!(&err, JunitError::DeclaredEncoding { encoding, .. } if encoding == "ISO-8859-1"),
+        "{err:?}"
+    );
+    assert!(
+        err.to_string()
+            .contains("re-encode it as UTF-8, e.g. with `iconv -f ISO-8859-1 -t UTF-8`"),
+        "{err}"
+    );
+    // Without a declaration, or declaring UTF-8, the same bytes are plain malformed XML.
+    for declaration in [&b""[..], b"<?xml version=\"1.0\" encoding=\"utf-8\"?>"] {
+        let doc = [
+            declaration,
+            &doc[doc.iter().position(|&b| b == b'\n').unwrap()..],
+        ]
+        .concat();
+        let (_, err) = read_err(&doc);
+        assert!(matches!(err, JunitError::Malformed { .. }), "{err:?}");
+    }
+}
+
+#[test]
 fn entity_declarations_are_refused() {
     let bomb = r#"<?xml version="1.0"?>
 <!DOCTYPE lolz [
