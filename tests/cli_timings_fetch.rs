@@ -13,7 +13,9 @@ use std::io::{Cursor, Write as _};
 use std::path::{Path, PathBuf};
 
 use common::{fixture, rxdist};
-use fake_github::{ArtifactSpec, FakeGithub, Reply, Route, SIGNATURE, TOKEN};
+use fake_github::{
+    ArtifactSpec, FakeGithub, OLD_NAME, OWNER, REPO_ID, Reply, Route, SIGNATURE, TOKEN,
+};
 use zip::write::SimpleFileOptions;
 
 /// The exit code of `--require-timings` without usable timings.
@@ -294,6 +296,69 @@ fn the_default_branch_comes_from_the_api_without_an_event() {
     assert!(output.stderr.contains("from the API"), "{}", output.stderr);
     assert_eq!(std::fs::read(&case.history).unwrap(), history);
     assert_eq!(case.github.received(Route::Repo).len(), 1);
+}
+
+#[test]
+fn a_renamed_repository_is_followed_to_where_it_moved() {
+    // GitHub answers a request under a repository's old name with a 301 to the same request
+    // under `/repositories/{id}/`, on the API host: followed, with the token.
+    let case = Case::new();
+    let history = nextest_history(case.dir.path());
+    case.add(ArtifactSpec::new(
+        9,
+        "main",
+        "2026-05-01T00:00:00Z",
+        zip_of(&[("history.zst", &history)]),
+    ));
+    let output = case
+        .run(
+            case.command()
+                .env("GITHUB_REPOSITORY", format!("{OWNER}/{OLD_NAME}")),
+        )
+        .success();
+    assert_eq!(std::fs::read(&case.history).unwrap(), history);
+    assert!(output.stderr.contains("from the API"), "{}", output.stderr);
+
+    let moved = format!("/repositories/{REPO_ID}");
+    let repos = case.github.received(Route::Repo);
+    let urls: Vec<&str> = repos.iter().map(|request| request.url.as_str()).collect();
+    assert_eq!(urls, [format!("/repos/{OWNER}/{OLD_NAME}"), moved.clone()]);
+    let lists = case.github.received(Route::List);
+    assert_eq!(lists.len(), 2, "{lists:?}");
+    assert!(
+        lists[0]
+            .url
+            .starts_with(&format!("/repos/{OWNER}/{OLD_NAME}/actions/artifacts?"))
+    );
+    assert!(
+        lists[1]
+            .url
+            .starts_with(&format!("{moved}/actions/artifacts?"))
+            && lists[1].url.contains("name=rxdist-timings"),
+        "{lists:?}"
+    );
+    let bearer = format!("Bearer {TOKEN}");
+    for request in repos.iter().chain(&lists) {
+        assert_eq!(request.authorization.as_deref(), Some(bearer.as_str()));
+    }
+
+    // An API answer that redirects to another host is followed without the token.
+    let case = Case::new();
+    let elsewhere = format!("{}/moved/actions/artifacts", case.github.blob_url);
+    case.github.script(
+        Route::List,
+        Reply::github_error(301, "Moved Permanently").header("Location", &elsewhere),
+    );
+    let output = case.fetch(&["--branch", "main"]);
+    assert_eq!(output.code, 0, "{}", output.stderr);
+    assert!(!case.history.exists());
+    let blobs = case.github.received(Route::Blob);
+    assert_eq!(blobs.len(), 1, "{blobs:?}");
+    assert_eq!(blobs[0].url, "/moved/actions/artifacts");
+    assert_eq!(
+        blobs[0].authorization, None,
+        "the token stays with the API host"
+    );
 }
 
 #[test]

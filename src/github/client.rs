@@ -5,6 +5,9 @@
 //! The token goes to the API host only: octocrab adds it to requests for the base URL's host,
 //! and the download adds it by hand only when the download URL is on that same origin. The
 //! redirect to blob storage is followed here, never by a client, and never with the token.
+//! octocrab follows the API's own redirects (GitHub's 301 for a renamed or transferred
+//! repository, to `/repositories/{id}/...` on the same host); one that leaves the API's origin
+//! loses the token on the way (tower-http's credential filter).
 
 use std::future::Future;
 use std::time::{Duration, SystemTime};

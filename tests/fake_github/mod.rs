@@ -30,6 +30,9 @@ pub const OWNER: &str = "octo-org";
 pub const NAME: &str = "octo-docs";
 /// Its id.
 pub const REPO_ID: u64 = 1_296_269;
+/// The name it had before it was renamed: GitHub answers requests under it with a 301 to the
+/// `/repositories/{id}/` form of the same request.
+pub const OLD_NAME: &str = "octo-docs-before";
 /// The id of a fork of it.
 pub const FORK_ID: u64 = 7_654_321;
 /// The token the fake accepts.
@@ -166,6 +169,8 @@ pub struct FakeGithub {
     servers: Vec<(Arc<Server>, Option<JoinHandle<()>>)>,
     /// `http://127.0.0.1:PORT` of the API.
     pub api_url: String,
+    /// `http://127.0.0.1:PORT` of the blob storage.
+    pub blob_url: String,
 }
 
 impl FakeGithub {
@@ -198,6 +203,7 @@ impl FakeGithub {
             state,
             servers,
             api_url: format!("http://127.0.0.1:{api_port}"),
+            blob_url: format!("http://127.0.0.1:{blob_port}"),
         }
     }
 
@@ -289,19 +295,31 @@ fn handle(state: &Mutex<State>, request: &tiny_http::Request, is_api: bool) -> B
         return respond(Reply::github_error(401, "Bad credentials"));
     }
     let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
-    match (route, segments.as_slice()) {
-        (Route::Repo, ["repos", owner, name]) if is_ours(owner, name) => {
-            respond(json(&serde_json::json!({
-                "id": REPO_ID,
-                "node_id": "MDEwOlJlcG9zaXRvcnkxMjk2MjY5",
-                "name": NAME,
-                "full_name": format!("{OWNER}/{NAME}"),
-                "private": false,
-                "default_branch": state.default_branch,
-                "visibility": "public",
-                "permissions": {"admin": false, "push": false, "pull": true},
-            })))
+    if let ["repos", owner, name, rest @ ..] = segments.as_slice()
+        && owner.eq_ignore_ascii_case(OWNER)
+        && name.eq_ignore_ascii_case(OLD_NAME)
+    {
+        let mut moved = format!("http://127.0.0.1:{}/repositories/{REPO_ID}", state.api_port);
+        for segment in rest {
+            moved.push('/');
+            moved.push_str(segment);
         }
+        if let Some((_, query)) = url.split_once('?') {
+            moved.push('?');
+            moved.push_str(query);
+        }
+        let body = serde_json::json!({
+            "message": "Moved Permanently",
+            "url": moved,
+            "documentation_url": "https://docs.github.com/rest/guides/best-practices-for-using-the-rest-api#follow-redirects",
+        });
+        let mut reply = json(&body).header("Location", &moved);
+        reply.status = 301;
+        return respond(reply);
+    }
+    match (route, segments.as_slice()) {
+        (Route::Repo, ["repos", owner, name]) if is_ours(owner, name) => repository(&state),
+        (Route::Repo, ["repositories", id]) if *id == REPO_ID.to_string() => repository(&state),
         (Route::List, ["repos", owner, name, ..]) if is_ours(owner, name) => list(&state, &query),
         (Route::List, ["repositories", id, ..]) if *id == REPO_ID.to_string() => {
             list(&state, &query)
@@ -313,10 +331,24 @@ fn handle(state: &Mutex<State>, request: &tiny_http::Request, is_api: bool) -> B
     }
 }
 
+/// `GET /repos/{owner}/{repo}`, as GitHub answers it (the fields rxdist may read).
+fn repository(state: &State) -> Body {
+    respond(json(&serde_json::json!({
+        "id": REPO_ID,
+        "node_id": "MDEwOlJlcG9zaXRvcnkxMjk2MjY5",
+        "name": NAME,
+        "full_name": format!("{OWNER}/{NAME}"),
+        "private": false,
+        "default_branch": state.default_branch,
+        "visibility": "public",
+        "permissions": {"admin": false, "push": false, "pull": true},
+    })))
+}
+
 fn route_of(path: &str) -> Route {
     let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
     match segments.as_slice() {
-        ["repos", _, _] => Route::Repo,
+        ["repos", _, _] | ["repositories", _] => Route::Repo,
         ["repos", _, _, "actions", "artifacts"] | ["repositories", _, "actions", "artifacts"] => {
             Route::List
         }
