@@ -130,6 +130,16 @@ impl Case {
         self.github.state().artifacts.push(artifact);
     }
 
+    /// Lists an artifact `id` of `branch` whose zip holds `history` as `history.zst`.
+    fn add_history(&self, id: u64, branch: &str, created_at: &str, history: &[u8]) {
+        self.add(ArtifactSpec::new(
+            id,
+            branch,
+            created_at,
+            zip_of(&[("history.zst", history)]),
+        ));
+    }
+
     /// Asserts that the fetch left no history and said why, on one warning line.
     #[track_caller]
     fn assert_warned(&self, output: &common::Output, reason: &str) {
@@ -248,18 +258,8 @@ fn installs_the_newest_usable_artifact_skipping_expired_fork_and_other_branches_
 fn the_default_branch_comes_from_the_event_payload() {
     let case = Case::new();
     let history = pytest_history(case.dir.path());
-    case.add(ArtifactSpec::new(
-        2,
-        "trunk",
-        "2026-05-01T00:00:00Z",
-        zip_of(&[("history.zst", &history)]),
-    ));
-    case.add(ArtifactSpec::new(
-        1,
-        "main",
-        "2026-06-01T00:00:00Z",
-        zip_of(&[("history.zst", &history)]),
-    ));
+    case.add_history(2, "trunk", "2026-05-01T00:00:00Z", &history);
+    case.add_history(1, "main", "2026-06-01T00:00:00Z", &history);
     let event = case.dir.path().join("event.json");
     std::fs::write(
         &event,
@@ -285,12 +285,7 @@ fn the_default_branch_comes_from_the_api_without_an_event() {
     let case = Case::new();
     let history = nextest_history(case.dir.path());
     case.github.state().default_branch = "develop".into();
-    case.add(ArtifactSpec::new(
-        9,
-        "develop",
-        "2026-05-01T00:00:00Z",
-        zip_of(&[("history.zst", &history)]),
-    ));
+    case.add_history(9, "develop", "2026-05-01T00:00:00Z", &history);
     let output = case.fetch(&[]).success();
     assert!(output.stderr.contains("\"develop\""), "{}", output.stderr);
     assert!(output.stderr.contains("from the API"), "{}", output.stderr);
@@ -304,12 +299,7 @@ fn a_renamed_repository_is_followed_to_where_it_moved() {
     // under `/repositories/{id}/`, on the API host: followed, with the token.
     let case = Case::new();
     let history = nextest_history(case.dir.path());
-    case.add(ArtifactSpec::new(
-        9,
-        "main",
-        "2026-05-01T00:00:00Z",
-        zip_of(&[("history.zst", &history)]),
-    ));
+    case.add_history(9, "main", "2026-05-01T00:00:00Z", &history);
     let output = case
         .run(
             case.command()
@@ -369,12 +359,7 @@ fn the_repository_comes_from_the_git_remote() {
     ] {
         let case = Case::new();
         let history = pytest_history(case.dir.path());
-        case.add(ArtifactSpec::new(
-            3,
-            "main",
-            "2026-05-01T00:00:00Z",
-            zip_of(&[("history.zst", &history)]),
-        ));
+        case.add_history(3, "main", "2026-05-01T00:00:00Z", &history);
         let git = |args: &[&str]| {
             let status = std::process::Command::new("git")
                 .args(args)
@@ -421,12 +406,7 @@ fn no_repository_anywhere_is_a_usage_error() {
 fn an_expired_download_is_a_warning_that_leaves_the_old_history() {
     let case = Case::new();
     let history = pytest_history(case.dir.path());
-    case.add(ArtifactSpec::new(
-        4,
-        "main",
-        "2026-05-01T00:00:00Z",
-        zip_of(&[("history.zst", &history)]),
-    ));
+    case.add_history(4, "main", "2026-05-01T00:00:00Z", &history);
     case.github.state().gone.push(4);
     std::fs::create_dir_all(case.history.parent().unwrap()).unwrap();
     std::fs::write(&case.history, b"the previous history").unwrap();
@@ -497,12 +477,7 @@ fn http_errors_are_explained_in_one_line() {
 fn rate_limits_are_waited_out() {
     let case = Case::new();
     let history = pytest_history(case.dir.path());
-    case.add(ArtifactSpec::new(
-        5,
-        "main",
-        "2026-05-01T00:00:00Z",
-        zip_of(&[("history.zst", &history)]),
-    ));
+    case.add_history(5, "main", "2026-05-01T00:00:00Z", &history);
     // A secondary rate limit says how long to wait; a primary one says when it resets.
     case.github.script(
         Route::List,
@@ -568,12 +543,7 @@ fn a_rate_limit_longer_than_the_budget_gives_up_at_once() {
 fn server_errors_are_retried_then_succeed() {
     let case = Case::new();
     let history = nextest_history(case.dir.path());
-    case.add(ArtifactSpec::new(
-        6,
-        "main",
-        "2026-05-01T00:00:00Z",
-        zip_of(&[("history.zst", &history)]),
-    ));
+    case.add_history(6, "main", "2026-05-01T00:00:00Z", &history);
     case.github
         .script(Route::List, Reply::github_error(500, "Server Error"));
     case.github.script(
@@ -666,12 +636,7 @@ fn no_usable_artifact_is_a_warning_or_exit_11_with_require_timings() {
     );
     expired.expired = true;
     case.add(expired);
-    case.add(ArtifactSpec::new(
-        8,
-        "feature",
-        "2026-05-02T00:00:00Z",
-        zip_of(&[("history.zst", &history)]),
-    ));
+    case.add_history(8, "feature", "2026-05-02T00:00:00Z", &history);
     let output = case.fetch(&["--branch", "main"]);
     case.assert_warned(
         &output,
@@ -887,12 +852,7 @@ fn without_a_token_nothing_is_asked() {
 fn a_token_passed_as_a_flag_is_used_and_never_shown() {
     let case = Case::new();
     let history = pytest_history(case.dir.path());
-    case.add(ArtifactSpec::new(
-        18,
-        "main",
-        "2026-05-01T00:00:00Z",
-        zip_of(&[("history.zst", &history)]),
-    ));
+    case.add_history(18, "main", "2026-05-01T00:00:00Z", &history);
     let command = rxdist()
         .current_dir(case.dir.path())
         .env("GITHUB_API_URL", &case.github.api_url)
