@@ -21,6 +21,9 @@ cannot settle. `--explain` splits rxdist's error into its parts: it also plans w
 tests' real durations known (a copy of the history plus a run of the tests absent from version
 k), and with the known tests' real durations known (a history of version k+1's durations of the
 tests version k had, new tests still estimated); perfect information is the partitioner's part.
+It also plans with exactly least_duration's estimates (version k's durations, the mean for a
+test or file it lacks), a control that measures how far two plans of the same estimates differ
+on the real durations: the resolution of a per-case verdict.
 
 Usage: bench/drift_replay.py [--rxdist PATH] [--data DIR] [--only DATASET]
                              [--history cumulative|latest|both] [--jitter K] [--explain]
@@ -189,6 +192,24 @@ def main() -> int:
 ALGORITHMS = ("rxdist", "least_duration", "duration_based_chunks")
 NEW_KNOWN = "rxdist, new tests known"
 KNOWN_EXACT = "rxdist, known tests exact"
+SAME_INPUTS = "rxdist, least_duration's estimates"
+
+
+def least_duration_estimates(ids: list[str], known: dict[str, float], level: str) -> dict[str, float]:
+    """Per test id, what least_duration assumes: its own duration at test level, its file's
+    summed duration spread over the file's tests at file level, the mean over the items it
+    knows for an item it lacks (pytest-split's `_get_items_with_durations`)."""
+    if level == "test":
+        relevant = [known[t] for t in ids if t in known]
+        mean = sum(relevant) / len(relevant) if relevant else 1.0
+        return {t: known.get(t, mean) for t in ids}
+    members: dict[str, list[str]] = defaultdict(list)
+    for test_id in ids:
+        members[file_of(test_id)].append(test_id)
+    sums = file_sums(known)
+    relevant = [sums[f] for f in members if f in sums]
+    mean = sum(relevant) / len(relevant) if relevant else 1.0
+    return {t: sums.get(f, mean) / len(tests) for f, tests in members.items() for t in tests}
 
 
 def jittered(durations: dict[str, float], rng: random.Random | None) -> dict[str, float]:
@@ -240,6 +261,13 @@ def collect(options: argparse.Namespace, mode: str, draw: int) -> tuple[dict, li
                     if kept:
                         exact.unlink(missing_ok=True)
                         rx.record(exact, kept)
+                same = {}
+                if explain:
+                    # A history of exactly what least_duration is handed, per level.
+                    for level in levels:
+                        same[level] = work / f"same-{level}.zst"
+                        same[level].unlink(missing_ok=True)
+                        rx.record(same[level], least_duration_estimates(ids, known, level))
                 for level in levels:
                     for shards in SHARDS:
                         ratios[dataset, level, shards, "rxdist"].append(
@@ -248,7 +276,8 @@ def collect(options: argparse.Namespace, mode: str, draw: int) -> tuple[dict, li
                             planned = pytest_split_plan(algorithm, shards, ids, known, level)
                             ratios[dataset, level, shards, algorithm].append(score(planned, actual, level))
                         if explain:
-                            for name, source in ((NEW_KNOWN, with_new), (KNOWN_EXACT, exact)):
+                            for name, source in ((NEW_KNOWN, with_new), (KNOWN_EXACT, exact),
+                                                 (SAME_INPUTS, same[level])):
                                 ratios[dataset, level, shards, name].append(
                                     score(rx.plan(source, ids, shards, level), actual, level))
                 if draw:
@@ -316,12 +345,22 @@ def print_explain(cases: list, ratios: dict, new_shares: dict) -> None:
         error = statistics.stdev(diffs) / len(diffs) ** 0.5 if len(diffs) > 1 else float("nan")
         print(f"  {case[0]:<14} {case[1]:<5} {case[2]:>3}  {statistics.mean(diffs):+.4f} ± {error:.4f}, "
               f"better {sum(d < 0 for d in diffs)} / worse {sum(d > 0 for d in diffs)}")
-    names = ("rxdist", NEW_KNOWN, KNOWN_EXACT, "least_duration")
-    print(f"{'dataset':<14} {'level':<5} {'N':>3}  " + "  ".join(f"{name:>26}" for name in names))
+    names = ("rxdist", NEW_KNOWN, KNOWN_EXACT, SAME_INPUTS, "least_duration")
+    print(f"{'dataset':<14} {'level':<5} {'N':>3}  " + "  ".join(f"{name:>34}" for name in names))
     for case in cases:
         cells = [ratios[(*case, name)] for name in names]
         print(f"{case[0]:<14} {case[1]:<5} {case[2]:>3}  "
-              + "  ".join(f"{statistics.median(v):>17.3f} / {p90(v):.3f}" for v in cells))
+              + "  ".join(f"{statistics.median(v):>25.3f} / {p90(v):.3f}" for v in cells))
+    print()
+    print("the control: rxdist's partitioner on exactly least_duration's estimates, judged as above")
+    verdicts, _, _ = judge(
+        cases,
+        lambda case: tuple((statistics.median(v), p90(v)) for v in
+                           (ratios[(*case, SAME_INPUTS)], ratios[(*case, "least_duration")])),
+        "same estimates/least_duration",
+    )
+    print(f"same estimates, another plan: no worse than least_duration in {sum(verdicts)}/{len(verdicts)} cases "
+          "(what a per-case verdict can resolve)")
 
 
 def print_jitter(options: argparse.Namespace, mode: str, cases: list, first: dict) -> None:
