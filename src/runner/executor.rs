@@ -621,7 +621,8 @@ fn start(
     let log_err = log_file.try_clone().map_err(scratch_error(&log))?;
     let mut command = match &config.driver {
         Driver::Pytest => {
-            let spec = batch.spec(events_path.clone(), config.defer.as_ref(), maxfail);
+            let mut spec = batch.spec(events_path.clone(), config.defer.as_ref(), maxfail);
+            spec.coverage = config.coverage_dir.is_some();
             std::fs::write(
                 &spec_path,
                 serde_json::to_vec(&spec).expect("a batch spec always serializes"),
@@ -1117,6 +1118,7 @@ fn collect_selection(
         catch_all,
         defer: config.defer.clone(),
         maxfail: None,
+        coverage: false,
     };
     let io = |path: &Path| {
         let path = path.to_path_buf();

@@ -35,6 +35,10 @@ pub struct BatchSpec {
     /// process starts, so `-x` stops at the first failure, not a poll later.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub maxfail: Option<usize>,
+    /// rxdist measures coverage: write coverage.py's data to disk after each test, so that a
+    /// process that dies keeps the coverage of the tests it finished.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub coverage: bool,
 }
 
 /// Part of a file: the named tests, or all tests but the named ones (which other batches run;
@@ -383,6 +387,15 @@ mod tests {
         assert_eq!(
             serde_json::to_string(&spec).unwrap(),
             r#"{"events":"/tmp/e","files":{"a.py":null,"b.py":{"except":["b.py::x"]}}}"#
+        );
+        let measured = BatchSpec {
+            events: PathBuf::from("/tmp/e"),
+            coverage: true,
+            ..BatchSpec::default()
+        };
+        assert_eq!(
+            serde_json::to_string(&measured).unwrap(),
+            r#"{"events":"/tmp/e","coverage":true}"#
         );
     }
 }

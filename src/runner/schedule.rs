@@ -156,6 +156,7 @@ impl Batch {
             catch_all: self.selection.catch_all.clone(),
             defer: if self.defer { defer.cloned() } else { None },
             maxfail,
+            coverage: false,
         }
     }
 }
