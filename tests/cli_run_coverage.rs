@@ -6,7 +6,7 @@ mod common;
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use common::{root, rxdist};
+use common::{Output, root, rxdist};
 
 /// The value of `name="..."` inside one tag's text.
 fn attribute<'t>(tag: &'t str, name: &str) -> Option<&'t str> {
@@ -40,28 +40,35 @@ fn covered_lines(path: &Path) -> BTreeMap<String, Vec<u32>> {
     lines
 }
 
+/// `rxdist run -n WORKERS --cov` in `project`, of pytest measuring `package`, writing the
+/// Cobertura `report` and the JUnit `junit`, with `extra` rxdist arguments.
+fn run_with_coverage(
+    project: &Path,
+    workers: usize,
+    package: &str,
+    report: &Path,
+    junit: &Path,
+    extra: &[&str],
+) -> Output {
+    rxdist()
+        .current_dir(project)
+        .args(["run", "-n", &workers.to_string(), "--cov", "--cov-out"])
+        .args([report])
+        .args(["--junit-out"])
+        .args([junit])
+        .args(extra)
+        .args(["--", "python3", "-m", "pytest", "-p", "no:cacheprovider"])
+        .args([format!("--cov={package}")])
+        .run()
+}
+
 #[test]
 fn combined_coverage_equals_a_serial_run() {
     let dir = tempfile::tempdir().unwrap();
     let project = root().join("examples/shop");
     let ours = dir.path().join("coverage.xml");
-    let output = rxdist()
-        .current_dir(&project)
-        .args(["run", "-n", "2", "--cov", "--cov-out"])
-        .args([&ours])
-        .args(["--junit-out"])
-        .args([dir.path().join("junit.xml")])
-        .args([
-            "--",
-            "python3",
-            "-m",
-            "pytest",
-            "-p",
-            "no:cacheprovider",
-            "--cov=shop",
-        ])
-        .run()
-        .success();
+    let junit = dir.path().join("junit.xml");
+    let output = run_with_coverage(&project, 2, "shop", &ours, &junit, &[]).success();
     assert!(
         output.stdout.contains("wrote coverage to"),
         "{}",
@@ -122,24 +129,7 @@ fn coverage_around_a_dead_worker(killer: &str, extra: &[&str]) -> (Option<Vec<u3
     );
     let report = dir.path().join("coverage.xml");
     let junit = dir.path().join("junit.xml");
-    let output = rxdist()
-        .current_dir(&project)
-        .args(["run", "-n", "1", "--cov", "--cov-out"])
-        .args([&report])
-        .args(["--junit-out"])
-        .args([&junit])
-        .args(extra)
-        .args([
-            "--",
-            "python3",
-            "-m",
-            "pytest",
-            "-p",
-            "no:cacheprovider",
-            "--cov=calc",
-        ])
-        .run()
-        .expect_code(1);
+    let output = run_with_coverage(&project, 1, "calc", &report, &junit, extra).expect_code(1);
     assert!(output.stdout.contains("wrote coverage to"), "{output:?}");
     let ops = project.join("calc/ops.py").display().to_string();
     (
