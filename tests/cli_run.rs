@@ -577,7 +577,9 @@ impl Log {
                         let span = open
                             .as_mut()
                             .filter(|span| span.test == event.test)
-                            .unwrap_or_else(|| panic!("{line} without its start"));
+                            .unwrap_or_else(|| {
+                                panic!("{line} without its start, in this log file:\n{text}")
+                            });
                         span.end = event.t_ns;
                         if event.event == "end" {
                             span.finished = true;
@@ -747,9 +749,21 @@ fn unix_pid(pid: u32) -> nix::unistd::Pid {
     nix::unistd::Pid::from_raw(i32::try_from(pid).expect("pids fit in pid_t"))
 }
 
-/// No pytest process outlived rxdist (the hanging test would run on for an hour).
-fn check_no_process_left(log: &Log) {
-    let left: Vec<u32> = log.pids().into_iter().filter(|&pid| alive(pid)).collect();
+/// No pytest process outlived rxdist (the hanging test would run on for an hour). The pids are
+/// the log files' names (`<pid>.jsonl`), so the check does not depend on what a process killed
+/// mid-test managed to write.
+fn check_no_process_left(project: &Project) {
+    let left: Vec<u32> = std::fs::read_dir(project.log_dir())
+        .expect("the log directory exists")
+        .map(|entry| {
+            let name = entry.unwrap().file_name();
+            let name = name.to_str().expect("log files have ASCII names");
+            name.strip_suffix(".jsonl")
+                .and_then(|pid| pid.parse().ok())
+                .unwrap_or_else(|| panic!("unexpected file {name} in the log directory"))
+        })
+        .filter(|&pid| alive(pid))
+        .collect();
     assert!(left.is_empty(), "pytest processes left running: {left:?}");
 }
 
@@ -1357,7 +1371,7 @@ fn a_group_runs_in_one_process_in_collection_order_with_loadgroup() {
     let log = project.log();
     check_groups(&log);
     check_worker_env(&log, 2);
-    check_no_process_left(&log);
+    check_no_process_left(&project);
 }
 
 #[test]
@@ -1465,7 +1479,7 @@ fn check_stops_at_first_failure(workers: &str, stop: &[&str]) {
             );
         }
     }
-    check_no_process_left(&log);
+    check_no_process_left(&project);
 }
 
 #[test]
@@ -1522,7 +1536,7 @@ fn the_global_timeout_stops_the_run_with_exit_10() {
         outcomes["tests/test_outcomes.py::test_pass"],
         Passed | NotRun
     ));
-    check_no_process_left(&project.log());
+    check_no_process_left(&project);
 }
 
 #[test]
@@ -1685,7 +1699,7 @@ fn check_stopped_by(signal: nix::sys::signal::Signal, code: i32, with_history: b
     let not_run = outcomes.values().filter(|&&o| o == NotRun).count();
     assert_eq!(outcomes[HANG], NotRun, "{outcomes:#?}");
     assert!(outcomes.len() - not_run >= 3, "{outcomes:#?}");
-    check_no_process_left(&project.log());
+    check_no_process_left(&project);
 }
 
 #[cfg(unix)]
