@@ -621,8 +621,12 @@ fn start(
     let log_err = log_file.try_clone().map_err(scratch_error(&log))?;
     let mut command = match &config.driver {
         Driver::Pytest => {
-            let mut spec = batch.spec(events_path.clone(), config.defer.as_ref(), maxfail);
-            spec.coverage = config.coverage_dir.is_some();
+            let spec = batch.spec(
+                events_path.clone(),
+                config.defer.as_ref(),
+                maxfail,
+                config.coverage_dir.is_some(),
+            );
             std::fs::write(
                 &spec_path,
                 serde_json::to_vec(&spec).expect("a batch spec always serializes"),

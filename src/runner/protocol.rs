@@ -35,8 +35,9 @@ pub struct BatchSpec {
     /// process starts, so `-x` stops at the first failure, not a poll later.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub maxfail: Option<usize>,
-    /// rxdist measures coverage: write coverage.py's data to disk after each test, so that a
-    /// process that dies keeps the coverage of the tests it finished.
+    /// rxdist measures coverage: write coverage.py's data to disk after the process's first
+    /// test and then at most once a second, so that a process that dies keeps the coverage of
+    /// the tests it finished.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub coverage: bool,
 }

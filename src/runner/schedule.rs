@@ -142,6 +142,7 @@ impl Batch {
         events: std::path::PathBuf,
         defer: Option<&Defer>,
         maxfail: Option<usize>,
+        coverage: bool,
     ) -> BatchSpec {
         // A catch-all batch with no files of its own names no `files` at all, so that every
         // file not known to the history is collected.
@@ -156,7 +157,7 @@ impl Batch {
             catch_all: self.selection.catch_all.clone(),
             defer: if self.defer { defer.cloned() } else { None },
             maxfail,
-            coverage: false,
+            coverage,
         }
     }
 }
@@ -956,7 +957,7 @@ mod tests {
         });
         let mut scheduler = Scheduler::new(Vec::new(), opts);
         let only = scheduler.next(0, &Running::default()).unwrap();
-        let spec = only.spec("/e".into(), None, None);
+        let spec = only.spec("/e".into(), None, None, false);
         assert!(spec.files.is_none());
         assert!(spec.catch_all.is_some());
     }
