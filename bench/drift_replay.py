@@ -67,6 +67,14 @@ def file_of(test_id: str) -> str:
     return test_id.split("::", 1)[0]
 
 
+def tests_by_file(ids: list[str]) -> dict[str, list[str]]:
+    """The test ids of each file, in the order given."""
+    members: dict[str, list[str]] = defaultdict(list)
+    for test_id in ids:
+        members[file_of(test_id)].append(test_id)
+    return members
+
+
 def file_sums(durations: dict[str, float]) -> dict[str, float]:
     sums: dict[str, float] = defaultdict(float)
     for test_id, seconds in durations.items():
@@ -120,9 +128,7 @@ def pytest_split_plan(algorithm: str, shards: int, ids: list[str], known: dict[s
     groups = Algorithms[algorithm].value(shards, items, durations)
     planned = [[item.nodeid for item in group.selected] for group in groups]
     if level == "file":
-        members = defaultdict(list)
-        for test_id in ids:
-            members[file_of(test_id)].append(test_id)
+        members = tests_by_file(ids)
         planned = [[t for name in shard for t in members[name]] for shard in planned]
     return planned
 
@@ -203,9 +209,7 @@ def least_duration_estimates(ids: list[str], known: dict[str, float], level: str
         relevant = [known[t] for t in ids if t in known]
         mean = sum(relevant) / len(relevant) if relevant else 1.0
         return {t: known.get(t, mean) for t in ids}
-    members: dict[str, list[str]] = defaultdict(list)
-    for test_id in ids:
-        members[file_of(test_id)].append(test_id)
+    members = tests_by_file(ids)
     sums = file_sums(known)
     relevant = [sums[f] for f in members if f in sums]
     mean = sum(relevant) / len(relevant) if relevant else 1.0
