@@ -372,6 +372,8 @@ def _checkpoint_coverage():
     checkpointed, then at most one test a second (see ``_CHECKPOINT_SECONDS``).
     """
     global _coverage, _checkpointed_at
+    if _coverage is False:
+        return
     now = time.monotonic()
     if _checkpointed_at is not None and now - _checkpointed_at < _CHECKPOINT_SECONDS:
         return
